@@ -1,0 +1,1 @@
+"""Prebuilt LangGraph graphs (installed as ``langgraph_scaling.graphs``)."""

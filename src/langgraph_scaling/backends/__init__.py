@@ -1,0 +1,8 @@
+"""Backends: where branches are sampled (vLLM in-process, an OpenAI-compatible server, or
+any LangChain chat model). The engine speaks only the :class:`Backend` protocol; vLLM and
+the OpenAI client are imported lazily by their backends."""
+
+from langgraph_scaling.backends._protocol import Backend, Emit, Sample, SampleRequest
+from langgraph_scaling.backends.chat_model import ChatModelBackend
+
+__all__ = ["Backend", "ChatModelBackend", "Emit", "Sample", "SampleRequest"]

@@ -1,0 +1,95 @@
+"""The backend protocol: how the engine asks an engine or model for k samples.
+
+The engine never imports vLLM or a client library: it speaks to a :class:`Backend`.
+A backend produces ``request.n`` samples for one prompt and hands each to ``emit`` as soon as
+it is finished, so that ``first_pass`` selection can stop the rest early. Cancelling the
+``sample`` call (an anyio cancel scope) must stop generation and free engine work (vLLM's
+``AsyncLLM.generate`` aborts its request when its generator is closed).
+
+A failure of one sample is reported as a :class:`Sample` with ``error`` set; a failure of the
+whole request raises :class:`~langgraph_scaling.errors.BackendError`.
+
+Example:
+    >>> from langchain_core.messages import AIMessage, HumanMessage
+    >>> class Echo:
+    ...     name = "echo"
+    ...     async def sample(self, request, emit):
+    ...         for i in range(request.n):
+    ...             await emit(Sample(index=i, message=AIMessage(request.messages[-1].text)))
+    >>> isinstance(Echo(), Backend)
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from langchain_core.messages import AIMessage, BaseMessage
+
+__all__ = ["Backend", "Emit", "Sample", "SampleRequest"]
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    """One wave of branches for one prompt.
+
+    Attributes:
+        messages: the chat prompt (LangChain messages, system message included).
+        n: how many samples to produce.
+        seeds: one seed per sample (``len(seeds) == n``); backends that take seeds use them.
+        temperature: sampling temperature (> 0 for diverse branches).
+        max_tokens: cap on generated tokens per sample (``None``: the backend's default).
+        tools: bound tools as OpenAI-style function schemas.
+        tool_choice: ``None``, ``"auto"``, ``"required"``, ``"none"`` or a tool name.
+        extra: backend-specific sampling options (``top_p``, ``stop`` ...).
+    """
+
+    messages: Sequence[BaseMessage]
+    n: int
+    seeds: Sequence[int]
+    temperature: float = 0.8
+    max_tokens: int | None = None
+    tools: Sequence[Mapping[str, Any]] = ()
+    tool_choice: Any = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Sample:
+    """One finished sample.
+
+    Attributes:
+        index: position in the request (``0 <= index < n``); ``seeds[index]`` produced it.
+        message: the model output (text and/or parsed tool calls); ``None`` when it failed.
+        tokens_in: prompt tokens this sample added (0 when it shared a prompt already counted,
+            as the ``n`` samples of one vLLM request do).
+        tokens_out: generated tokens.
+        finish_reason: ``stop``, ``length``, ``tool_calls`` ...
+        error: what went wrong with this sample only, else ``None``.
+    """
+
+    index: int
+    message: AIMessage | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    finish_reason: str | None = None
+    error: str | None = None
+
+
+Emit = Callable[[Sample], Awaitable[None]]
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Produces ``request.n`` samples, emitting each as it finishes."""
+
+    @property
+    def name(self) -> str:
+        """Short name for reports (``vllm``, ``openai``, ``chat_model`` ...)."""
+        ...
+
+    async def sample(self, request: SampleRequest, emit: Emit) -> None:
+        """Generate the samples; call ``await emit(sample)`` once per finished sample."""
+        ...

@@ -1,0 +1,159 @@
+"""Budgets: how much one step (or one whole run) may spend.
+
+``None`` means "no limit" for every field. A step budget is set at build time on the
+policy, overridden per step at invoke time (``ScalingContext.steps``), and capped by an
+optional run-level budget shared by every step of one invocation (:class:`RunLedger`).
+
+Example:
+    >>> b = Budget(max_branches=8, max_seconds=30)
+    >>> b.merged({"max_branches": 2}).max_branches
+    2
+    >>> Budget(max_branches=0)
+    Traceback (most recent call last):
+    ...
+    langgraph_scaling.errors.ConfigError: Budget.max_branches=0 is invalid: must be at least 1.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from langgraph_scaling.errors import ConfigError
+
+__all__ = ["Budget", "RunLedger"]
+
+_POSITIVE = ("max_tokens", "max_seconds", "max_cost")
+
+
+class Budget(BaseModel):
+    """Limits for one scaled step (or, as a run budget, for all steps of a run)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_branches: int | None = None
+    """Most branches over all waves and refinement rounds (``None``: the router decides)."""
+    min_branches: int = 1
+    """Fewest branches a step launches, whatever the router says (while budget allows)."""
+    max_tokens: int | None = None
+    """Most tokens (prompt + generated) the step may spend; checked between waves."""
+    max_seconds: float | None = None
+    """Wall-clock deadline for the step; the best candidate so far is committed at expiry."""
+    max_cost: float | None = None
+    """Most money the step may spend, from ``price_per_input_token``/``..._output_token``."""
+    price_per_input_token: float = 0.0
+    """Price of one prompt token, in the unit of ``max_cost``."""
+    price_per_output_token: float = 0.0
+    """Price of one generated token, in the unit of ``max_cost``."""
+
+    def __init__(self, **data: Any) -> None:
+        # Checked before pydantic sees the data, so errors are ConfigError, not wrapped.
+        self._check(data)
+        super().__init__(**data)
+
+    @classmethod
+    def _check(cls, data: Mapping[str, Any]) -> None:
+        for key in data:
+            if key not in cls.model_fields:
+                raise ConfigError(f"Budget.{key}", data[key], "unknown budget field")
+        for key in ("max_branches", "min_branches"):
+            value = data.get(key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ConfigError(f"Budget.{key}", value, "must be at least 1")
+        for key in _POSITIVE:
+            value = data.get(key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+            ):
+                raise ConfigError(f"Budget.{key}", value, "must be greater than 0")
+        for key in ("price_per_input_token", "price_per_output_token"):
+            value = data.get(key, 0.0)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ConfigError(f"Budget.{key}", value, "must be 0 or more")
+        lo, hi = data.get("min_branches", 1), data.get("max_branches")
+        if hi is not None and lo > hi:
+            raise ConfigError("Budget.min_branches", lo, f"exceeds max_branches={hi}")
+        if data.get("max_cost") is not None and not (
+            data.get("price_per_input_token") or data.get("price_per_output_token")
+        ):
+            raise ConfigError(
+                "Budget.max_cost", data["max_cost"], "needs a non-zero price per token"
+            )
+
+    def merged(self, override: Budget | Mapping[str, Any] | None) -> Budget:
+        """This budget with the fields set in ``override`` replaced (validated again)."""
+        if override is None:
+            return self
+        fields = (
+            override.model_dump(exclude_unset=True)
+            if isinstance(override, Budget)
+            else dict(override)
+        )
+        return Budget(**{**self.model_dump(exclude_unset=True), **fields})
+
+    def cost(self, tokens_in: int, tokens_out: int) -> float:
+        """Money spent on these tokens at this budget's prices."""
+        return tokens_in * self.price_per_input_token + tokens_out * self.price_per_output_token
+
+
+class RunLedger:
+    """What one invocation has spent so far against its run-level budget (thread-safe).
+
+    Example:
+        >>> ledger = RunLedger(Budget(max_branches=5))
+        >>> ledger.grant(4), ledger.grant(4)
+        (4, 1)
+    """
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self.branches = 0
+        self.tokens = 0
+        self.cost = 0.0
+        self._lock = threading.Lock()
+
+    def grant(self, wanted: int) -> int:
+        """Reserve up to ``wanted`` branches; returns how many were granted (maybe 0)."""
+        with self._lock:
+            if self.exhausted_reason() is not None:
+                return 0
+            left = self.branches_left()
+            granted = wanted if left is None else min(wanted, left)
+            self.branches += granted
+            return granted
+
+    def charge(self, tokens_in: int, tokens_out: int) -> None:
+        """Record tokens spent by a step."""
+        with self._lock:
+            self.tokens += tokens_in + tokens_out
+            self.cost += self.budget.cost(tokens_in, tokens_out)
+
+    def branches_left(self) -> int | None:
+        """Branches still available (``None``: unlimited)."""
+        limit = self.budget.max_branches
+        return None if limit is None else max(0, limit - self.branches)
+
+    def exhausted_reason(self) -> str | None:
+        """Which run limit is used up, or ``None`` while there is room."""
+        b = self.budget
+        if b.max_branches is not None and self.branches >= b.max_branches:
+            return f"run budget max_branches={b.max_branches} used up"
+        if b.max_tokens is not None and self.tokens >= b.max_tokens:
+            return f"run budget max_tokens={b.max_tokens} used up ({self.tokens} spent)"
+        if b.max_cost is not None and self.cost >= b.max_cost:
+            return f"run budget max_cost={b.max_cost} used up ({self.cost:.4g} spent)"
+        return None
+
+    def snapshot(self) -> dict[str, float | int | None]:
+        """What is left of the run budget, for reports."""
+        b = self.budget
+        return {
+            "run_branches_left": self.branches_left(),
+            "run_tokens_left": None if b.max_tokens is None else b.max_tokens - self.tokens,
+            "run_cost_left": None if b.max_cost is None else b.max_cost - self.cost,
+        }

@@ -1,0 +1,107 @@
+"""What every entry point does around the engine: read the run context, stream, report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_config, get_stream_writer
+from langgraph.runtime import get_runtime
+
+from langgraph_scaling.engine import Sampler, StepOutcome, run_step
+from langgraph_scaling.langgraph.context import ScalingContext, find_scaling_context, publish
+from langgraph_scaling.policy import ScalingPolicy
+from langgraph_scaling.routing import RouterSignals
+from langgraph_scaling.verifiers._protocol import VerifyContext
+
+__all__ = ["current_config", "run_scaled", "step_name"]
+
+
+def current_config() -> RunnableConfig | None:
+    """The LangGraph/LangChain config of the current run, or ``None`` outside one."""
+    try:
+        return get_config()
+    except RuntimeError:
+        return None
+
+
+def step_name(explicit: str | None, config: RunnableConfig | None, default: str) -> str:
+    """The step's name: the explicit one, else the LangGraph node running it."""
+    if explicit:
+        return explicit
+    node = (config or {}).get("metadata", {}).get("langgraph_node")
+    return str(node) if node else default
+
+
+def _runtime_context(config: RunnableConfig | None) -> Any:
+    if config is None:
+        return None
+    try:
+        runtime = get_runtime()
+    except (RuntimeError, KeyError):
+        return None
+    return getattr(runtime, "context", None)
+
+
+def _writer(config: RunnableConfig | None) -> Any:
+    if config is None:
+        return None
+    try:
+        return get_stream_writer()
+    except (RuntimeError, KeyError):
+        return None
+
+
+async def run_scaled(
+    sampler: Sampler,
+    policy: ScalingPolicy,
+    *,
+    step: str,
+    messages: Sequence[BaseMessage] = (),
+    tools: Sequence[dict[str, Any]] = (),
+    state: Any = None,
+    runtime_context: Any = None,
+    extras: dict[str, Any] | None = None,
+) -> StepOutcome:
+    """Run one scaled step inside (or outside) a LangGraph run.
+
+    Applies the run context's per-step budget override and run budget, fills router
+    signals, streams events to ``stream_mode="custom"`` and publishes the report.
+    """
+    config = current_config()
+    ctx: ScalingContext | None = find_scaling_context(
+        runtime_context if runtime_context is not None else _runtime_context(config)
+    )
+    if ctx is not None:
+        policy = policy.with_budget(ctx.step_budget(step, policy.budget))
+    signals = RouterSignals(
+        step=step,
+        prompt_chars=sum(len(m.text) for m in messages),
+        n_messages=len(messages),
+        n_tools=len(tools),
+        prior_failures=ctx.failures(step) if ctx else 0,
+        difficulty=ctx.difficulty_for(step) if ctx else None,
+        has_verifiers=bool(policy.verifiers),
+    )
+    writer = _writer(config)
+    outcome = await run_step(
+        sampler,
+        policy,
+        step=step,
+        context=VerifyContext(
+            step=step,
+            messages=tuple(messages),
+            tools=tuple(tools),
+            state=state,
+            extras=extras or {},
+        ),
+        signals=signals,
+        ledger=ctx.ledger if ctx else None,
+        on_event=writer,
+    )
+    if ctx is not None and policy.verifiers:
+        ctx.record(step, outcome.winner.passed)
+    publish(outcome.report)
+    return outcome

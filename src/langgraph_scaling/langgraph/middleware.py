@@ -1,0 +1,170 @@
+"""``ScalingMiddleware``: scale the model call of every ``create_agent`` turn."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langgraph.errors import GraphBubbleUp
+
+from langgraph_scaling.backends.chat_model import sampling_kwargs
+from langgraph_scaling.engine import EmitCandidate
+from langgraph_scaling.errors import ConfigError
+from langgraph_scaling.langgraph._glue import run_scaled
+from langgraph_scaling.policy import ScalingPolicy
+from langgraph_scaling.report import Candidate
+
+__all__ = ["ScalingMiddleware"]
+
+Handler = Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]]
+
+
+def _candidate(index: int, response: ModelResponse[Any]) -> Candidate:
+    ai = [m for m in response.result if isinstance(m, AIMessage)]
+    if not ai:
+        return Candidate(index=index, status="failed", error="no AI message in response")
+    msg = ai[-1]
+    usage: Mapping[str, Any] = msg.usage_metadata or {}
+    status: Any = "ok" if (msg.text.strip() or msg.tool_calls) else "failed"
+    return Candidate(
+        index=index,
+        status=status,
+        error=None if status == "ok" else "empty message",
+        message=msg,
+        text=msg.text,
+        update=response,
+        tokens_in=int(usage.get("input_tokens", 0)),
+        tokens_out=int(usage.get("output_tokens", 0)),
+    )
+
+
+class _HandlerSampler:
+    def __init__(self, request: ModelRequest[Any], handler: Handler, policy: ScalingPolicy):
+        self.request, self.handler, self.policy = request, handler, policy
+
+    def _branch_request(
+        self, seed: int, messages: list[BaseMessage] | None = None
+    ) -> ModelRequest[Any]:
+        settings = {
+            **self.request.model_settings,
+            **sampling_kwargs(self.request.model, self.policy.temperature, seed),
+        }
+        if messages is None:
+            return self.request.override(model_settings=settings)
+        return self.request.override(model_settings=settings, messages=list(messages))  # type: ignore[arg-type]
+
+    async def _run(
+        self,
+        seeds: Sequence[int],
+        emit: EmitCandidate,
+        messages: list[BaseMessage] | None,
+        limiter: anyio.CapacityLimiter | None,
+    ) -> None:
+        async def one(i: int) -> None:
+            try:
+                if limiter is not None:
+                    async with limiter:
+                        response = await self.handler(self._branch_request(seeds[i], messages))
+                else:
+                    response = await self.handler(self._branch_request(seeds[i], messages))
+            except GraphBubbleUp:
+                raise
+            except Exception as exc:  # one branch failed; the others go on
+                await emit(
+                    i, Candidate(index=i, status="failed", error=f"{type(exc).__name__}: {exc}")
+                )
+                return
+            await emit(i, _candidate(i, response))
+
+        async with anyio.create_task_group() as tg:
+            for i in range(len(seeds)):
+                tg.start_soon(one, i)
+
+    async def sample(
+        self,
+        n: int,
+        seeds: Sequence[int],
+        emit: EmitCandidate,
+        *,
+        wave: int,
+        limiter: anyio.CapacityLimiter | None,
+    ) -> None:
+        await self._run(seeds, emit, None, limiter)
+
+    async def revise(
+        self, candidate: Candidate, feedback: str, seeds: Sequence[int], emit: EmitCandidate
+    ) -> None:
+        from langchain_core.messages import HumanMessage, ToolMessage
+
+        if candidate.message is None:
+            return
+        msg = candidate.message
+        extra: list[BaseMessage] = (
+            [ToolMessage(feedback, tool_call_id=str(c.get("id") or "")) for c in msg.tool_calls]
+            if msg.tool_calls
+            else [HumanMessage(feedback)]
+        )
+        await self._run(seeds, emit, [*self.request.messages, msg, *extra], None)
+
+
+class ScalingMiddleware(AgentMiddleware):
+    """Agent middleware that runs each model call as a scaled step.
+
+    Example:
+        >>> from langchain.agents import create_agent
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> from langchain_core.messages import AIMessage
+        >>> model = GenericFakeChatModel(messages=iter([AIMessage("hi")] * 3))
+        >>> agent = create_agent(model, tools=[],
+        ...                      middleware=[ScalingMiddleware(ScalingPolicy(router=3))])
+        >>> agent.invoke({"messages": [("user", "hello")]})["messages"][-1].content
+        'hi'
+    """
+
+    def __init__(self, policy: ScalingPolicy | None = None, *, step: str = "model") -> None:
+        super().__init__()
+        policy = policy or ScalingPolicy()
+        if not isinstance(policy, ScalingPolicy):
+            raise ConfigError("ScalingMiddleware.policy", policy, "must be a ScalingPolicy")
+        self.policy = policy
+        self.step = step
+
+    async def awrap_model_call(
+        self, request: ModelRequest[Any], handler: Handler
+    ) -> ModelResponse[Any]:
+        tools = [convert_to_openai_tool(t) for t in request.tools]
+        context = getattr(request.runtime, "context", None)
+        outcome = await run_scaled(
+            _HandlerSampler(request, handler, self.policy),
+            self.policy,
+            step=self.step,
+            messages=request.messages,
+            tools=tools,
+            state=request.state,
+            runtime_context=context,
+        )
+        response: ModelResponse[Any] = outcome.winner.update
+        report = outcome.report.model_dump(mode="json", exclude={"candidates"})
+        result = [
+            m.model_copy(update={"response_metadata": {**m.response_metadata, "scaling": report}})
+            if m is outcome.winner.message
+            else m
+            for m in response.result
+        ]
+        return ModelResponse(result=result, structured_response=response.structured_response)
+
+    def wrap_model_call(
+        self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], ModelResponse[Any]]
+    ) -> ModelResponse[Any]:
+        async def ahandler(req: ModelRequest[Any]) -> ModelResponse[Any]:
+            return await anyio.to_thread.run_sync(handler, req)
+
+        async def go() -> ModelResponse[Any]:
+            return await self.awrap_model_call(request, ahandler)
+
+        return anyio.run(go)

@@ -1,0 +1,164 @@
+"""``scaled_node``: run a LangGraph node function once per branch and commit one update."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables import RunnableConfig, RunnableLambda
+from langgraph.errors import GraphBubbleUp
+from langgraph.runtime import get_runtime
+
+from langgraph_scaling.engine import EmitCandidate
+from langgraph_scaling.errors import ConfigError
+from langgraph_scaling.langgraph._glue import run_scaled, step_name
+from langgraph_scaling.policy import ScalingPolicy
+from langgraph_scaling.report import Candidate
+
+__all__ = ["scaled_node"]
+
+
+def _messages_of(update: Any) -> list[BaseMessage]:
+    if isinstance(update, dict):
+        msgs = update.get("messages")
+        if isinstance(msgs, BaseMessage):
+            return [msgs]
+        if isinstance(msgs, list):
+            return [m for m in msgs if isinstance(m, BaseMessage)]
+    return []
+
+
+def candidate_from_update(index: int, update: Any) -> Candidate:
+    """A candidate from a node's state update; its last AI message, if any, is the answer."""
+    ai = [m for m in _messages_of(update) if isinstance(m, AIMessage)]
+    msg = ai[-1] if ai else None
+    usage: Mapping[str, Any] = (msg.usage_metadata or {}) if msg is not None else {}
+    return Candidate(
+        index=index,
+        status="ok",
+        update=update,
+        message=msg,
+        text=msg.text if msg is not None else "",
+        tokens_in=int(usage.get("input_tokens", 0)),
+        tokens_out=int(usage.get("output_tokens", 0)),
+    )
+
+
+class _NodeSampler:
+    def __init__(self, call: Callable[[RunnableConfig], Any], config: RunnableConfig) -> None:
+        self.call = call
+        self.config = config
+
+    async def sample(
+        self,
+        n: int,
+        seeds: Sequence[int],
+        emit: EmitCandidate,
+        *,
+        wave: int,
+        limiter: anyio.CapacityLimiter | None,
+    ) -> None:
+        async def one(i: int) -> None:
+            meta = {
+                **self.config.get("metadata", {}),
+                "scaling_branch": i,
+                "scaling_seed": seeds[i],
+                "scaling_wave": wave,
+            }
+            branch_config: RunnableConfig = {**self.config, "metadata": meta}
+            try:
+                if limiter is not None:
+                    async with limiter:
+                        update = await self.call(branch_config)
+                else:
+                    update = await self.call(branch_config)
+            except GraphBubbleUp:
+                raise
+            except Exception as exc:  # one branch failed; the others go on
+                await emit(
+                    i, Candidate(index=i, status="failed", error=f"{type(exc).__name__}: {exc}")
+                )
+                return
+            await emit(i, candidate_from_update(i, update))
+
+        async with anyio.create_task_group() as tg:
+            for i in range(n):
+                tg.start_soon(one, i)
+
+
+def scaled_node(
+    fn: Callable[..., Any],
+    *,
+    policy: ScalingPolicy | None = None,
+    name: str | None = None,
+    report_key: str | None = None,
+) -> RunnableLambda[Any, Any]:
+    """Turn a node function into one that runs it once per branch and commits one update.
+
+    ``fn`` may be sync or async and take ``(state)``, ``(state, config)`` and/or
+    ``runtime``, like any LangGraph node. Each branch gets ``config["metadata"]`` with
+    ``scaling_branch`` and ``scaling_seed``. With ``report_key``, the compact step report is
+    added to the update under that key (give it a list reducer in your state schema).
+
+    Example:
+        >>> from langgraph.graph import StateGraph, START, MessagesState
+        >>> from langchain_core.messages import AIMessage
+        >>> def answer(state):
+        ...     return {"messages": [AIMessage("42")]}
+        >>> g = StateGraph(MessagesState)
+        >>> _ = g.add_node("answer", scaled_node(answer, policy=ScalingPolicy(router=3)))
+        >>> _ = g.add_edge(START, "answer")
+        >>> g.compile().invoke({"messages": []})["messages"][-1].content
+        '42'
+    """
+    if not callable(fn):
+        raise ConfigError("scaled_node.fn", fn, "must be a callable node function")
+    policy = policy or ScalingPolicy()
+    if not isinstance(policy, ScalingPolicy):
+        raise ConfigError("scaled_node.policy", policy, "must be a ScalingPolicy")
+    if policy.selection == "refine":
+        raise ConfigError(
+            "scaled_node.policy.selection",
+            "refine",
+            "node branches cannot be revised; wrap the model instead",
+        )
+    params = inspect.signature(fn).parameters
+    wants_config, wants_runtime = "config" in params, "runtime" in params
+    is_async = inspect.iscoroutinefunction(fn)
+
+    async def arun(state: Any, config: RunnableConfig) -> Any:
+        runtime = get_runtime()
+
+        async def call(branch_config: RunnableConfig) -> Any:
+            kwargs: dict[str, Any] = {}
+            if wants_config:
+                kwargs["config"] = branch_config
+            if wants_runtime:
+                kwargs["runtime"] = runtime
+            if is_async:
+                return await fn(state, **kwargs)
+            return await anyio.to_thread.run_sync(lambda: fn(state, **kwargs))
+
+        step = step_name(name, config, getattr(fn, "__name__", "node"))
+        outcome = await run_scaled(
+            _NodeSampler(call, config),
+            policy,
+            step=step,
+            messages=_messages_of(state),
+            state=state,
+            runtime_context=runtime.context,
+        )
+        update = outcome.winner.update
+        if report_key and isinstance(update, dict):
+            compact = outcome.report.model_dump(mode="json", exclude={"candidates"})
+            update = {**update, report_key: [compact]}
+        return update
+
+    def run(state: Any, config: RunnableConfig) -> Any:
+        return anyio.run(arun, state, config)
+
+    return RunnableLambda(run, afunc=arun, name=getattr(fn, "__name__", "scaled_node"))

@@ -1,0 +1,105 @@
+"""Vote keys: normalised answers, so equivalent candidates vote together.
+
+- tool calls: canonical tool name plus arguments as JSON with sorted keys and whitespace
+  inside string values collapsed;
+- code: the Python AST round-trip (comments, docstrings and formatting do not split votes);
+- text: whitespace collapsed;
+- node updates without a message: canonical JSON of the update.
+
+Example:
+    >>> code_key("def f(x):\\n    '''Doc.'''\\n    return x+1  # hi")
+    'code:def f(x):\\n    return x + 1'
+    >>> tool_calls_key([{"name": "Search", "args": {"b": 1, "a": " hi  there "}}])
+    'tools:[["search",{"a":"hi there","b":1}]]'
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Literal
+
+from langgraph_scaling.report import Candidate
+from langgraph_scaling.verifiers._protocol import VerifyContext
+
+__all__ = ["KeyKind", "VoteKeyFn", "code_key", "compute_key", "text_key", "tool_calls_key"]
+
+KeyKind = Literal["auto", "text", "tool_calls", "code"]
+VoteKeyFn = Callable[[Candidate, VerifyContext], Awaitable[str]]
+
+_FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+_WS = re.compile(r"\s+")
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, str):
+        return _WS.sub(" ", value).strip()
+    if isinstance(value, Mapping):
+        return {str(k): _norm(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_norm(v) for v in value]
+    return value
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(_norm(value), sort_keys=True, separators=(",", ":"), default=str)
+
+
+def tool_calls_key(calls: Sequence[Mapping[str, Any]]) -> str:
+    """Key of a set of tool calls: names lower-cased, arguments canonical, order kept."""
+    return "tools:" + _canonical_json(
+        [[str(c["name"]).strip().lower(), c.get("args") or {}] for c in calls]
+    )
+
+
+def _strip_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def extract_code(text: str) -> str:
+    """The Python code in a model answer: the fenced blocks joined, else the whole text."""
+    blocks = _FENCE.findall(text)
+    return "\n\n".join(b.strip("\n") for b in blocks) if blocks else text
+
+
+def code_key(text: str) -> str:
+    """Key of Python code by AST round-trip; falls back to the text key if it won't parse."""
+    try:
+        tree = ast.parse(extract_code(text))
+    except (SyntaxError, ValueError):
+        return text_key(text)
+    return "code:" + ast.unparse(_strip_docstrings(tree))
+
+
+def text_key(text: str) -> str:
+    """Key of a plain text answer: whitespace collapsed."""
+    return "text:" + _WS.sub(" ", text).strip()
+
+
+def _looks_like_code(text: str) -> bool:
+    return bool(_FENCE.search(text)) or text.lstrip().startswith(("def ", "import ", "from "))
+
+
+def compute_key(candidate: Candidate, kind: KeyKind = "auto") -> str:
+    """The vote key of a finished candidate for ``kind`` (``auto`` picks by content)."""
+    calls = candidate.tool_calls
+    if kind == "tool_calls" or (kind == "auto" and calls):
+        return tool_calls_key(calls)
+    if kind == "code" or (kind == "auto" and _looks_like_code(candidate.text)):
+        return code_key(candidate.text)
+    if kind == "auto" and candidate.message is None and candidate.update is not None:
+        return "update:" + _canonical_json(candidate.update)
+    return text_key(candidate.text)
