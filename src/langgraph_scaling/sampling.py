@@ -19,10 +19,10 @@ from langgraph_scaling.report import Candidate
 __all__ = ["BackendSampler", "as_backend", "candidate_from_sample"]
 
 
-def as_backend(model: BaseChatModel | Backend) -> Backend:
+def as_backend(model: BaseChatModel | Backend, *, max_concurrency: int | None = None) -> Backend:
     """A backend from a chat model (k concurrent calls) or a backend as it is."""
     if isinstance(model, BaseChatModel):
-        return ChatModelBackend(model)
+        return ChatModelBackend(model, max_concurrency=max_concurrency)
     if isinstance(model, Backend):
         return model
     raise ConfigError("model", model, "must be a LangChain chat model or a Backend")

@@ -94,7 +94,7 @@ class ScaledChatModel(BaseChatModel):
         tool_choice = kwargs.pop("tool_choice", None)
         extra = {"stop": stop} if stop else {}
         sampler = BackendSampler(
-            as_backend(self.inner),
+            as_backend(self.inner, max_concurrency=self.policy.max_concurrency),
             messages,
             self.policy,
             tools=tools,
