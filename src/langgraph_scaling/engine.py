@@ -412,6 +412,9 @@ def _report(
         selection=st.policy.selection,
         winner=None if chosen.winner is None else chosen.winner.index,
         reason=chosen.reason,
+        winner_passed=(
+            chosen.winner.passed if chosen.winner is not None and st.policy.verifiers else None
+        ),
         router=decision,
         launched=spent,
         finished=status.count("ok"),

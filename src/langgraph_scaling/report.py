@@ -216,6 +216,8 @@ class StepReport(BaseModel):
     """Index of the committed candidate, or ``None`` when none was committed."""
     reason: str
     """Why the winner won (vote counts, scores, first to pass ...)."""
+    winner_passed: bool | None = None
+    """Whether the winner passed every verifier (``None`` without verifiers)."""
     router: RouterDecision | None = None
     """The router's decision."""
     launched: int = 0

@@ -1,0 +1,100 @@
+"""A tool-using ReAct agent whose model step is scaled: tool calls are voted canonically.
+
+Shows drop-in use on a general agent: the only change from a plain LangGraph ReAct agent is
+that the chat model is wrapped in :class:`~langgraph_scaling.ScaledChatModel`. Branches
+whose tool calls name an unknown tool or break the tool's schema fail verification.
+
+Example:
+    >>> from langgraph_scaling.graphs.react_agent import graph
+    >>> sorted(graph.get_graph().nodes)
+    ['__end__', '__start__', 'agent', 'tools']
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import SystemMessage
+from langchain_core.tools import BaseTool, tool
+from langgraph.graph import START, MessagesState, StateGraph
+from langgraph.prebuilt import ToolNode, tools_condition
+from langgraph.runtime import Runtime
+
+from langgraph_scaling import ScaledChatModel, ScalingContext, ScalingPolicy, ToolCallVerifier
+
+__all__ = ["ReactAgentContext", "build_react_agent", "calculator", "graph"]
+
+_OPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.Mod: operator.mod,
+    ast.FloorDiv: operator.floordiv,
+}
+
+
+def _eval(node: ast.AST) -> float:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return node.value
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        return float(_OPS[type(node.op)](_eval(node.left), _eval(node.right)))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_eval(node.operand)
+    raise ValueError(f"unsupported expression: {ast.dump(node)[:60]}")
+
+
+@tool
+def calculator(expression: str) -> str:
+    """Evaluate an arithmetic expression (numbers and + - * / // % **)."""
+    try:
+        value = _eval(ast.parse(expression, mode="eval").body)
+    except (SyntaxError, ValueError, ZeroDivisionError, OverflowError) as exc:
+        return f"error: {exc}"
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@dataclass
+class ReactAgentContext:
+    """Invoke-time settings: model/backend (``None``: embedded default) and policy."""
+
+    model: Any = None
+    policy: ScalingPolicy = field(
+        default_factory=lambda: ScalingPolicy(
+            router=4, verifiers=[ToolCallVerifier()], selection="weighted_vote", max_new_tokens=256
+        )
+    )
+    system_prompt: str = "You are a helpful assistant. Use the tools when they help."
+    scaling: ScalingContext | None = None
+
+
+def build_react_agent(tools: Sequence[BaseTool] = (calculator,), **compile_kwargs: Any) -> Any:
+    """Compile the scaled ReAct agent over ``tools``."""
+    tools = list(tools)
+
+    async def agent(state: MessagesState, runtime: Runtime[ReactAgentContext]) -> dict[str, Any]:
+        ctx = runtime.context or ReactAgentContext()
+        inner = ctx.model
+        if inner is None:
+            from langgraph_scaling.backends.default import default_backend
+
+            inner = default_backend()
+        model = ScaledChatModel(inner, policy=ctx.policy, step="agent").bind_tools(tools)
+        messages = [SystemMessage(ctx.system_prompt), *state["messages"]]
+        return {"messages": [await model.ainvoke(messages)]}
+
+    g = StateGraph(MessagesState, context_schema=ReactAgentContext)
+    g.add_node("agent", agent)
+    g.add_node("tools", ToolNode(tools))
+    g.add_edge(START, "agent")
+    g.add_conditional_edges("agent", tools_condition)
+    g.add_edge("tools", "agent")
+    return g.compile(**compile_kwargs)
+
+
+graph = build_react_agent()

@@ -1,0 +1,53 @@
+"""The default backend: the embedded model in-process, or a server named by the environment.
+
+- ``LANGGRAPH_SCALING_BASE_URL`` set: an OpenAI-compatible server there (e.g. ``vllm serve``),
+  serving ``LANGGRAPH_SCALING_MODEL``.
+- otherwise: in-process vLLM on the embedded Qwen2.5-Coder-0.5B-Instruct (prepared once with
+  ``python -m langgraph_scaling.models``), or ``LANGGRAPH_SCALING_MODEL`` if that is a local
+  model directory.
+
+The in-process engine is bound to the event loop that started it, so one is kept per loop.
+
+Example:
+    >>> import os
+    >>> os.environ["LANGGRAPH_SCALING_BASE_URL"] = "http://127.0.0.1:8000/v1"
+    >>> default_backend().name
+    'openai'
+    >>> del os.environ["LANGGRAPH_SCALING_BASE_URL"]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import weakref
+
+from langgraph_scaling.backends._protocol import Backend
+
+__all__ = ["default_backend"]
+
+_ENGINES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Backend] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def default_backend() -> Backend:
+    """The backend the graphs and the CLI use when none is given."""
+    base_url = os.environ.get("LANGGRAPH_SCALING_BASE_URL")
+    model = os.environ.get("LANGGRAPH_SCALING_MODEL")
+    if base_url:
+        from langgraph_scaling.backends.openai_server import OpenAIServerBackend
+
+        return OpenAIServerBackend(base_url, model or "default")
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is not None and loop in _ENGINES:
+        return _ENGINES[loop]
+    from langgraph_scaling.backends.vllm import VLLMBackend
+
+    backend = VLLMBackend(model, max_model_len=4096)
+    if loop is not None:
+        _ENGINES[loop] = backend
+    return backend

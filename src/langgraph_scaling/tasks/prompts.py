@@ -1,0 +1,80 @@
+"""Prompts for coding tasks, the verifiers a task implies, and reading answers back."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from langgraph_scaling.selection.keys import extract_code
+from langgraph_scaling.tasks._task import CodingTask
+from langgraph_scaling.verifiers._protocol import Verifier
+
+__all__ = ["answer_from_text", "extract_diff", "prompt_messages", "task_verifiers"]
+
+_SYSTEM = "You are an expert Python programmer. Answer with code only."
+_FUNCTION = (
+    "Complete the following Python function. Reply with the whole function, including the "
+    "imports it needs, in one ```python code block.\n\n```python\n{prompt}```"
+)
+_PATCH = (
+    "Fix the bug described below in this repository. Reply with a unified diff "
+    "(`diff --git a/... b/...` with `---`/`+++` headers and `@@` hunks) in one ```diff "
+    "code block, and nothing else.\n\nBug report:\n{prompt}\n\n{files}"
+)
+_DIFF_FENCE = re.compile(r"```(?:diff|patch)?[ \t]*\n(.*?)```", re.DOTALL)
+
+
+def prompt_messages(task: CodingTask) -> list[BaseMessage]:
+    """The chat prompt for a task."""
+    if task.kind == "function":
+        user = _FUNCTION.format(prompt=task.prompt)
+    else:
+        assert task.repo is not None
+        files = "\n\n".join(
+            f"File `{name}`:\n```python\n{(task.repo / name).read_text(encoding='utf-8')}```"
+            for name in task.context_files
+        )
+        user = _PATCH.format(prompt=task.prompt, files=files)
+    return [SystemMessage(_SYSTEM), HumanMessage(user)]
+
+
+def extract_diff(text: str) -> str:
+    """The unified diff in a model answer: the fenced block holding one, else the text."""
+    for block in _DIFF_FENCE.findall(text):
+        if "@@" in block or block.lstrip().startswith(("---", "diff ")):
+            return str(block)
+    return text
+
+
+def _prelude(task: CodingTask) -> str:
+    """Import lines of the prompt, which answers often leave out."""
+    return "\n".join(
+        line for line in task.prompt.splitlines() if line.startswith(("import ", "from "))
+    )
+
+
+def answer_from_text(task: CodingTask, text: str) -> str:
+    """The committed artefact: runnable code (prompt imports prepended) or a diff."""
+    if task.kind == "patch":
+        return extract_diff(text)
+    code = extract_code(text).strip("\n")
+    prelude = _prelude(task)
+    return f"{prelude}\n\n{code}\n" if prelude else f"{code}\n"
+
+
+def task_verifiers(task: CodingTask, *, timeout: float = 10.0) -> list[Verifier]:
+    """Verifiers from what the task lets the agent see: visible tests or the repo's tests."""
+    from langgraph_scaling.verifiers.patch import PatchVerifier
+    from langgraph_scaling.verifiers.unit_test import UnitTestVerifier
+
+    if task.kind == "patch":
+        assert task.repo is not None
+        return [PatchVerifier(task.repo, list(task.test_command), timeout=timeout)]
+    tests = task.visible_tests or f"assert callable({task.entry_point})"
+    kwargs: dict[str, Any] = {"timeout": timeout}
+    prelude = _prelude(task)
+    if prelude:
+        kwargs["setup"] = prelude
+    return [UnitTestVerifier(tests, **kwargs)]
