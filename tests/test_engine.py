@@ -140,8 +140,11 @@ async def test_adaptive_router_stops_when_a_branch_passes() -> None:
 
 async def test_adaptive_router_escalates_while_unsolved() -> None:
     model = ScriptedChatModel(script=["1", "2", "3", "5", "6", "4", "7", "8"])
-    policy = ScalingPolicy(router=AdaptiveRouter(schedule=(2, 4, 8), agreement=None),
-                           verifiers=[equals("4")], selection="best")
+    policy = ScalingPolicy(
+        router=AdaptiveRouter(schedule=(2, 4, 8), agreement=None),
+        verifiers=[equals("4")],
+        selection="best",
+    )
     outcome = await run_step(sampler(model, policy), policy)
     assert outcome.report.launched == 8
     assert outcome.report.waves_run == 3
@@ -182,8 +185,7 @@ async def test_run_ledger_falls_back_to_one_branch() -> None:
 
 async def test_refine_feeds_verifier_feedback_back() -> None:
     model = ScriptedChatModel(script=["3", "3", "4"])
-    policy = ScalingPolicy(router=2, selection="refine", refine_rounds=2,
-                           verifiers=[equals("4")])
+    policy = ScalingPolicy(router=2, selection="refine", refine_rounds=2, verifiers=[equals("4")])
     outcome = await run_step(sampler(model, policy), policy)
     assert outcome.winner.text == "4"
     assert outcome.report.refine_rounds == 1

@@ -73,8 +73,9 @@ async def run_react(checkpointer: Any) -> tuple[dict[str, Any], Any]:
     CALLS.clear()
     model = ScaledChatModel(
         disagreeing_model(),
-        policy=ScalingPolicy(router=4, verifiers=[ToolCallVerifier()],
-                             selection="weighted_vote", max_concurrency=1),
+        policy=ScalingPolicy(
+            router=4, verifiers=[ToolCallVerifier()], selection="weighted_vote", max_concurrency=1
+        ),
     )
     graph = react_graph(model, checkpointer)
     config = {"configurable": {"thread_id": "t1"}}
@@ -115,8 +116,10 @@ async def test_scaled_chat_model_with_sqlite_checkpointer(tmp_path: Path) -> Non
 
 def test_sync_invoke_of_scaled_chat_model_in_graph() -> None:
     CALLS.clear()
-    model = ScaledChatModel(disagreeing_model(), policy=ScalingPolicy(router=4,
-                            verifiers=[ToolCallVerifier()], max_concurrency=1))
+    model = ScaledChatModel(
+        disagreeing_model(),
+        policy=ScalingPolicy(router=4, verifiers=[ToolCallVerifier()], max_concurrency=1),
+    )
     bound = model.bind_tools([multiply])
 
     def agent(state: MessagesState) -> dict[str, Any]:
@@ -153,12 +156,17 @@ async def test_scaled_node_commits_majority_update(is_async: bool) -> None:
         return pick(state, config)
 
     g = StateGraph(NodeState)
-    g.add_node("solve", scaled_node(apick if is_async else pick,
-                                    policy=ScalingPolicy(router=5), report_key="reports"))
+    g.add_node(
+        "solve",
+        scaled_node(
+            apick if is_async else pick, policy=ScalingPolicy(router=5), report_key="reports"
+        ),
+    )
     g.add_edge(START, "solve")
     graph = g.compile(checkpointer=InMemorySaver())
-    out = await graph.ainvoke({"question": "3*4", "answer": "", "reports": []},
-                              {"configurable": {"thread_id": "n"}})
+    out = await graph.ainvoke(
+        {"question": "3*4", "answer": "", "reports": []}, {"configurable": {"thread_id": "n"}}
+    )
     assert out["answer"] == "12"
     (report,) = out["reports"]
     assert report["step"] == "solve" and report["launched"] == 5
@@ -174,15 +182,17 @@ async def test_interrupt_inside_a_branch_reaches_langgraph() -> None:
     g.add_node("ask", scaled_node(ask, policy=ScalingPolicy(router=3)))
     g.add_edge(START, "ask")
     graph = g.compile(checkpointer=InMemorySaver())
-    out = await graph.ainvoke({"question": "q", "answer": "", "reports": []},
-                              {"configurable": {"thread_id": "i"}})
+    out = await graph.ainvoke(
+        {"question": "q", "answer": "", "reports": []}, {"configurable": {"thread_id": "i"}}
+    )
     assert "__interrupt__" in out
     assert out["__interrupt__"][0].value == "need approval"
 
 
 async def test_custom_stream_carries_branch_progress_and_report() -> None:
-    model = ScaledChatModel(ScriptedChatModel(script=["a", "b", "a"]),
-                            policy=ScalingPolicy(router=3))
+    model = ScaledChatModel(
+        ScriptedChatModel(script=["a", "b", "a"]), policy=ScalingPolicy(router=3)
+    )
 
     async def agent(state: MessagesState) -> dict[str, Any]:
         return {"messages": [await model.ainvoke(state["messages"])]}
@@ -190,8 +200,10 @@ async def test_custom_stream_carries_branch_progress_and_report() -> None:
     g = StateGraph(MessagesState)
     g.add_node("agent", agent)
     g.add_edge(START, "agent")
-    events = [e async for e in g.compile().astream(
-        {"messages": [HumanMessage("x")]}, stream_mode="custom")]
+    events = [
+        e
+        async for e in g.compile().astream({"messages": [HumanMessage("x")]}, stream_mode="custom")
+    ]
     kinds = [e["event"] for e in events]
     assert kinds[0] == "step_start" and kinds[-1] == "step_end"
     assert kinds.count("branch") == 3
@@ -200,8 +212,10 @@ async def test_custom_stream_carries_branch_progress_and_report() -> None:
 
 
 async def test_invoke_time_step_override_and_run_budget() -> None:
-    model = ScaledChatModel(ScriptedChatModel(script=["ok"]),
-                            policy=ScalingPolicy(router=4, budget=Budget(max_branches=4)))
+    model = ScaledChatModel(
+        ScriptedChatModel(script=["ok"]),
+        policy=ScalingPolicy(router=4, budget=Budget(max_branches=4)),
+    )
 
     async def agent(state: MessagesState) -> dict[str, Any]:
         return {"messages": [await model.ainvoke(state["messages"])]}
@@ -217,13 +231,17 @@ async def test_invoke_time_step_override_and_run_budget() -> None:
     graph = g.compile()
 
     with collect_reports() as reports:
-        await graph.ainvoke({"messages": [HumanMessage("x")]},
-                            context=ScalingContext(steps={"agent": {"max_branches": 2}}))
+        await graph.ainvoke(
+            {"messages": [HumanMessage("x")]},
+            context=ScalingContext(steps={"agent": {"max_branches": 2}}),
+        )
     assert [(r.step, r.launched) for r in reports] == [("agent", 2), ("critic", 4)]
 
     with collect_reports() as reports:
-        await graph.ainvoke({"messages": [HumanMessage("x")]},
-                            context=ScalingContext(run_budget=Budget(max_branches=5)))
+        await graph.ainvoke(
+            {"messages": [HumanMessage("x")]},
+            context=ScalingContext(run_budget=Budget(max_branches=5)),
+        )
     assert [(r.step, r.launched) for r in reports] == [("agent", 4), ("critic", 1)]
     assert any("run budget" in n for n in reports[1].notes)
 
@@ -237,13 +255,17 @@ async def test_create_agent_with_scaling_middleware() -> None:
     agent = create_agent(
         disagreeing_model(),
         tools=[multiply],
-        middleware=[ScalingMiddleware(ScalingPolicy(router=4, verifiers=[ToolCallVerifier()],
-                                                    max_concurrency=1))],
+        middleware=[
+            ScalingMiddleware(
+                ScalingPolicy(router=4, verifiers=[ToolCallVerifier()], max_concurrency=1)
+            )
+        ],
         checkpointer=InMemorySaver(),
     )
     with collect_reports() as reports:
-        out = await agent.ainvoke({"messages": [HumanMessage("6*7?")]},
-                                  {"configurable": {"thread_id": "a"}})
+        out = await agent.ainvoke(
+            {"messages": [HumanMessage("6*7?")]}, {"configurable": {"thread_id": "a"}}
+        )
     assert CALLS == [42]
     assert out["messages"][-1].content == "The answer is 42."
     assert len(reports) == 2 and all(r.launched == 4 for r in reports)
@@ -257,9 +279,15 @@ def test_create_agent_middleware_sync_invoke() -> None:
     from langgraph_scaling import ScalingMiddleware
 
     CALLS.clear()
-    agent = create_agent(disagreeing_model(), tools=[multiply],
-                         middleware=[ScalingMiddleware(ScalingPolicy(router=4,
-                                     verifiers=[ToolCallVerifier()], max_concurrency=1))])
+    agent = create_agent(
+        disagreeing_model(),
+        tools=[multiply],
+        middleware=[
+            ScalingMiddleware(
+                ScalingPolicy(router=4, verifiers=[ToolCallVerifier()], max_concurrency=1)
+            )
+        ],
+    )
     out = agent.invoke({"messages": [HumanMessage("6*7?")]})
     assert CALLS == [42]
     assert out["messages"][-1].content == "The answer is 42."

@@ -8,8 +8,14 @@ from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.selection import code_key, compute_key, select, text_key, tool_calls_key
 
 
-def cand(i: int, text: str = "", *, score: float | None = None, msg: AIMessage | None = None,
-         status: str = "ok") -> Candidate:
+def cand(
+    i: int,
+    text: str = "",
+    *,
+    score: float | None = None,
+    msg: AIMessage | None = None,
+    status: str = "ok",
+) -> Candidate:
     c = Candidate(index=i, text=text, status=status, message=msg)  # type: ignore[arg-type]
     if score is not None:
         c.verdicts.append(Verdict(verifier="v", passed=score == 1.0, score=score))
@@ -63,8 +69,12 @@ def test_weighted_vote_prefers_verified_minority() -> None:
 
 
 def test_best_breaks_score_ties_by_vote() -> None:
-    cs = [cand(0, "a", score=0.5), cand(1, "b", score=0.5), cand(2, "b", score=0.5),
-          cand(3, "c", score=0.2)]
+    cs = [
+        cand(0, "a", score=0.5),
+        cand(1, "b", score=0.5),
+        cand(2, "b", score=0.5),
+        cand(3, "c", score=0.2),
+    ]
     chosen = select("best", cs)
     assert chosen.winner.index == 1  # type: ignore[union-attr]
     assert "broken by vote" in chosen.reason
