@@ -8,8 +8,13 @@ import anyio
 from langchain_core.messages import HumanMessage
 from langgraph.graph import START, MessagesState, StateGraph
 
-from langgraph_scaling import Budget, ScaledChatModel, ScalingContext, ScalingPolicy
-from langgraph_scaling import collect_reports
+from langgraph_scaling import (
+    Budget,
+    ScaledChatModel,
+    ScalingContext,
+    ScalingPolicy,
+    collect_reports,
+)
 from langgraph_scaling.testing import ScriptedChatModel
 
 fake = ScriptedChatModel(script=["plan A", "plan A", "plan B"])
