@@ -53,7 +53,7 @@ def parse_policy(name: str, *, max_new_tokens: int = 512) -> PolicySpec:
     if kind == "refine":
         policy = ScalingPolicy(router=k, selection="refine", refine_rounds=2, **common)
         return PolicySpec(name, policy, True)
-    return PolicySpec(name, ScalingPolicy(router=k, selection=kind, **common), True)  # type: ignore[arg-type]
+    return PolicySpec(name, ScalingPolicy(router=k, selection=kind, **common), True)
 
 
 def parse_policies(spec: str, *, max_new_tokens: int = 512) -> list[PolicySpec]:

@@ -5,7 +5,7 @@ from langgraph_scaling.selection.keys import (
     VoteKeyFn,
     code_key,
     compute_key,
-    extract_code,
+    extract_python,
     text_key,
     tool_calls_key,
 )
@@ -25,7 +25,7 @@ __all__ = [
     "VoteKeyFn",
     "code_key",
     "compute_key",
-    "extract_code",
+    "extract_python",
     "select",
     "text_key",
     "tool_calls_key",

@@ -23,13 +23,21 @@ from typing import Any, Literal
 
 from langgraph_scaling.report import Candidate
 from langgraph_scaling.verifiers._protocol import VerifyContext
+from langgraph_scaling.verifiers.code import extract_python
 
-__all__ = ["KeyKind", "VoteKeyFn", "code_key", "compute_key", "text_key", "tool_calls_key"]
+__all__ = [
+    "KeyKind",
+    "VoteKeyFn",
+    "code_key",
+    "compute_key",
+    "extract_python",
+    "text_key",
+    "tool_calls_key",
+]
 
 KeyKind = Literal["auto", "text", "tool_calls", "code"]
 VoteKeyFn = Callable[[Candidate, VerifyContext], Awaitable[str]]
 
-_FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
 _WS = re.compile(r"\s+")
 
 
@@ -69,16 +77,10 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
     return tree
 
 
-def extract_code(text: str) -> str:
-    """The Python code in a model answer: the fenced blocks joined, else the whole text."""
-    blocks = _FENCE.findall(text)
-    return "\n\n".join(b.strip("\n") for b in blocks) if blocks else text
-
-
 def code_key(text: str) -> str:
     """Key of Python code by AST round-trip; falls back to the text key if it won't parse."""
     try:
-        tree = ast.parse(extract_code(text))
+        tree = ast.parse(extract_python(text))
     except (SyntaxError, ValueError):
         return text_key(text)
     return "code:" + ast.unparse(_strip_docstrings(tree))
@@ -90,7 +92,7 @@ def text_key(text: str) -> str:
 
 
 def _looks_like_code(text: str) -> bool:
-    return bool(_FENCE.search(text)) or text.lstrip().startswith(("def ", "import ", "from "))
+    return "```" in text or text.lstrip().startswith(("def ", "import ", "from "))
 
 
 def compute_key(candidate: Candidate, kind: KeyKind = "auto") -> str:

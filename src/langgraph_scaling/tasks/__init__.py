@@ -9,7 +9,6 @@ from langgraph_scaling.tasks.humaneval import (
 )
 from langgraph_scaling.tasks.prompts import (
     answer_from_text,
-    extract_diff,
     prompt_messages,
     task_verifiers,
 )
@@ -18,7 +17,6 @@ __all__ = [
     "DEV_SET",
     "CodingTask",
     "answer_from_text",
-    "extract_diff",
     "humaneval_tasks",
     "load_task_file",
     "parse_task_ids",

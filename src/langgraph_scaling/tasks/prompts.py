@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from langgraph_scaling.selection.keys import extract_code
 from langgraph_scaling.tasks._task import CodingTask
 from langgraph_scaling.verifiers._protocol import Verifier
+from langgraph_scaling.verifiers.code import extract_diff, extract_python
 
-__all__ = ["answer_from_text", "extract_diff", "prompt_messages", "task_verifiers"]
+__all__ = ["answer_from_text", "prompt_messages", "task_verifiers"]
 
 _SYSTEM = "You are an expert Python programmer. Answer with code only."
 _FUNCTION = (
@@ -23,7 +22,6 @@ _PATCH = (
     "(`diff --git a/... b/...` with `---`/`+++` headers and `@@` hunks) in one ```diff "
     "code block, and nothing else.\n\nBug report:\n{prompt}\n\n{files}"
 )
-_DIFF_FENCE = re.compile(r"```(?:diff|patch)?[ \t]*\n(.*?)```", re.DOTALL)
 
 
 def prompt_messages(task: CodingTask) -> list[BaseMessage]:
@@ -40,14 +38,6 @@ def prompt_messages(task: CodingTask) -> list[BaseMessage]:
     return [SystemMessage(_SYSTEM), HumanMessage(user)]
 
 
-def extract_diff(text: str) -> str:
-    """The unified diff in a model answer: the fenced block holding one, else the text."""
-    for block in _DIFF_FENCE.findall(text):
-        if "@@" in block or block.lstrip().startswith(("---", "diff ")):
-            return str(block)
-    return text
-
-
 def _prelude(task: CodingTask) -> str:
     """Import lines of the prompt, which answers often leave out."""
     return "\n".join(
@@ -59,7 +49,7 @@ def answer_from_text(task: CodingTask, text: str) -> str:
     """The committed artefact: runnable code (prompt imports prepended) or a diff."""
     if task.kind == "patch":
         return extract_diff(text)
-    code = extract_code(text).strip("\n")
+    code = extract_python(text).strip("\n")
     prelude = _prelude(task)
     return f"{prelude}\n\n{code}\n" if prelude else f"{code}\n"
 

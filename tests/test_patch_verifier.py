@@ -1,0 +1,135 @@
+"""PatchVerifier on a small git repository with a real bug."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from langgraph_scaling.errors import ConfigError
+from langgraph_scaling.report import Candidate
+from langgraph_scaling.verifiers._protocol import VerifyContext
+from langgraph_scaling.verifiers.patch import PatchVerifier
+
+pytestmark = pytest.mark.slow
+CTX = VerifyContext()
+
+MODULE = '''def mean(xs):
+    """Average of xs."""
+    return sum(xs) / (len(xs) + 1)
+
+
+def clamp(x, lo, hi):
+    return max(lo, min(x, hi))
+'''
+
+TESTS = """import unittest
+
+from stats import clamp, mean
+
+
+class TestMean(unittest.TestCase):
+    def test_mean(self):
+        self.assertEqual(mean([1, 2, 3]), 2)
+
+
+class TestClamp(unittest.TestCase):
+    def test_clamp(self):
+        self.assertEqual(clamp(5, 0, 3), 3)
+"""
+
+GOOD = """--- a/stats.py
++++ b/stats.py
+@@ -1,6 +1,6 @@
+ def mean(xs):
+     \"\"\"Average of xs.\"\"\"
+-    return sum(xs) / (len(xs) + 1)
++    return sum(xs) / len(xs)
+ 
+ 
+ def clamp(x, lo, hi):
+"""
+
+WRONG = GOOD.replace("+    return sum(xs) / len(xs)", "+    return sum(xs) / (len(xs) - 1)")
+BREAKS_CLAMP = (
+    GOOD
+    + """@@ -5,3 +5,3 @@
+ 
+ def clamp(x, lo, hi):
+-    return max(lo, min(x, hi))
++    return min(lo, max(x, hi))
+"""
+)
+NOT_APPLYING = GOOD.replace("-    return sum(xs) / (len(xs) + 1)", "-    return sum(xs) // 7")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "stats.py").write_text(MODULE)
+    (root / "test_stats.py").write_text(TESTS)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "."], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "init"], cwd=root, check=True)
+    return root
+
+
+def _verifier(repo: Path) -> PatchVerifier:
+    return PatchVerifier(
+        repo,
+        ["python", "-m", "unittest", "-q"],
+        target_tests=["test_stats.TestMean.test_mean"],
+        regression_tests=["test_stats.TestClamp.test_clamp"],
+        timeout=30,
+    )
+
+
+async def test_correct_patch_passes(repo: Path) -> None:
+    verdict = await _verifier(repo).verify(Candidate(index=0, text=f"```diff\n{GOOD}```"), CTX)
+    assert verdict.passed, verdict.feedback
+    assert verdict.score == 1.0
+    assert "(len(xs) + 1)" in (repo / "stats.py").read_text()  # the original is untouched
+
+
+async def test_wrong_patch_fails_with_test_output(repo: Path) -> None:
+    verdict = await _verifier(repo).check_patch(WRONG)
+    assert not verdict.passed
+    assert verdict.score == 0.5
+    assert "test_stats.TestMean.test_mean" in verdict.feedback
+    assert "AssertionError" in verdict.feedback
+
+
+async def test_regression_is_caught(repo: Path) -> None:
+    verdict = await _verifier(repo).check_patch(BREAKS_CLAMP)
+    assert not verdict.passed
+    assert verdict.details["failed"] == ["test_stats.TestClamp.test_clamp"]
+    assert "regression" in verdict.feedback
+
+
+async def test_non_applying_patch_fails_clearly(repo: Path) -> None:
+    verdict = await _verifier(repo).check_patch(NOT_APPLYING)
+    assert not verdict.passed and verdict.score == 0.0
+    assert verdict.feedback.startswith("The patch does not apply")
+    assert "stats.py" in verdict.feedback
+
+
+async def test_answer_without_diff_fails(repo: Path) -> None:
+    verdict = await _verifier(repo).verify(Candidate(index=0, text="I fixed it!"), CTX)
+    assert not verdict.passed and "no unified diff" in verdict.feedback
+
+
+async def test_whole_command_and_pytest(repo: Path) -> None:
+    verifier = PatchVerifier(repo, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
+    assert (await verifier.check_patch(GOOD)).passed
+    assert not (await verifier.check_patch(WRONG)).passed
+
+
+def test_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"PatchVerifier\.test_command"):
+        PatchVerifier(tmp_path, [])
+    with pytest.raises(ConfigError, match=r"PatchVerifier\.repo"):
+        PatchVerifier(tmp_path / "missing", ["true"])
