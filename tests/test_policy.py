@@ -65,7 +65,7 @@ def test_bad_policy_is_rejected_naming_field_and_value(kwargs: dict[str, Any], m
 
 
 def test_config_error_is_also_a_value_error() -> None:
-    with pytest.raises(ValueError, match="Budget.max_tokens"):
+    with pytest.raises(ValueError, match=r"Budget\.max_tokens"):
         Budget(max_tokens=-1)
 
 
@@ -98,7 +98,7 @@ def test_bad_adaptive_router(kwargs: dict[str, Any], match: str) -> None:
 def test_budget_merge_validates_override() -> None:
     base = Budget(max_branches=8, max_seconds=30)
     assert base.merged({"max_branches": 2}) == Budget(max_branches=2, max_seconds=30)
-    with pytest.raises(ConfigError, match="Budget.max_branches=0"):
+    with pytest.raises(ConfigError, match=r"Budget\.max_branches=0"):
         base.merged({"max_branches": 0})
 
 
