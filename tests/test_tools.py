@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from langgraph_scaling.tools import make_patch_tools, run_python, run_tests
 
 pytestmark = pytest.mark.slow
