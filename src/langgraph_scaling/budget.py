@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -68,7 +69,10 @@ class Budget(BaseModel):
         for key in _POSITIVE:
             value = data.get(key)
             if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or math.isnan(value)
+                or value <= 0
             ):
                 raise ConfigError(f"Budget.{key}", value, "must be greater than 0")
         for key in ("price_per_input_token", "price_per_output_token"):

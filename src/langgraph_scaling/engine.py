@@ -92,6 +92,7 @@ class _Step:
     limiter: anyio.CapacityLimiter | None
     candidates: list[Candidate] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    wave_errors: list[Exception] = field(default_factory=list)
     waves_run: int = 0
     refine_rounds: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -145,6 +146,7 @@ class _Step:
                 except Exception as exc:  # the whole wave failed; its branches say why
                     if (control := control_exception(exc)) is not None:
                         raise control from None
+                    self.wave_errors.append(exc)
                     for slot in slots:
                         if slot.status == "pending":
                             slot.status, slot.error = "failed", f"{type(exc).__name__}: {exc}"
@@ -303,7 +305,8 @@ async def run_step(
     """Run one scaled step and return the committed candidate with its report.
 
     Raises:
-        StepFailedError: every branch failed (the error lists what happened to each).
+        StepFailedError: every branch failed (the error lists what happened to each; when a
+            backend error sank a whole wave, it is the ``__cause__``).
     """
     signals = signals or RouterSignals(step=step, has_verifiers=bool(policy.verifiers))
     limiter = anyio.CapacityLimiter(policy.max_concurrency) if policy.max_concurrency else None
@@ -328,10 +331,11 @@ async def run_step(
     if ledger is not None:
         ledger.charge(report.tokens_in, report.tokens_out)
     st.event("step_end", report=report.model_dump(mode="json"))
-    if chosen.winner is None:
+    if chosen.winner is None:  # chained to the backend error that sank a whole wave, if any
+        cause = st.wave_errors[-1] if st.wave_errors else None
         raise StepFailedError(
             step, [f"branch {c.index}: {c.status}: {c.error}" for c in st.candidates]
-        )
+        ) from cause
     return StepOutcome(chosen.winner, report, st.candidates)
 
 

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 
@@ -127,6 +128,9 @@ def _check_numbers(data: Mapping[str, Any]) -> None:
         ("max_new_tokens", data.get("max_new_tokens"), True, "must be at least 1"),
         ("max_concurrency", data.get("max_concurrency"), True, "must be at least 1"),
     ]
+    seed = data.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ConfigError("ScalingPolicy.seed", seed, "must be an integer of 0 or more, or None")
     for name, value, positive_int, reason in checks:
         if value is None:
             continue
@@ -134,7 +138,7 @@ def _check_numbers(data: Mapping[str, Any]) -> None:
         if positive_int:
             bad = bad_type or not isinstance(value, int) or value < 1
         else:
-            bad = bad_type or value < 0
+            bad = bad_type or math.isnan(value) or value < 0
         if bad:
             raise ConfigError(f"ScalingPolicy.{name}", value, reason)
     prompt = data.get("refine_prompt", _REFINE_PROMPT)

@@ -13,11 +13,12 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import ConfigDict, model_validator
+from pydantic import ConfigDict
 
 from langgraph_scaling.backends._protocol import Backend
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.langgraph._glue import current_config, run_scaled, step_name
+from langgraph_scaling.langgraph.context import register_step
 from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.sampling import BackendSampler, as_backend
 
@@ -59,14 +60,11 @@ class ScaledChatModel(BaseChatModel):
     ) -> None:
         if model is None:
             model = kwargs.pop("inner", None)
+        as_backend(model)  # raises ConfigError naming the bad model
+        if policy is not None and not isinstance(policy, ScalingPolicy):
+            raise ConfigError("ScaledChatModel.policy", policy, "must be a ScalingPolicy")
+        register_step(step, "ScaledChatModel.step")
         super().__init__(inner=model, policy=policy or ScalingPolicy(), step=step, **kwargs)
-
-    @model_validator(mode="after")
-    def _check(self) -> ScaledChatModel:
-        as_backend(self.inner)  # raises ConfigError naming the bad model
-        if not isinstance(self.policy, ScalingPolicy):
-            raise ConfigError("ScaledChatModel.policy", self.policy, "must be a ScalingPolicy")
-        return self
 
     @property
     def _llm_type(self) -> str:
@@ -79,7 +77,16 @@ class ScaledChatModel(BaseChatModel):
         tool_choice: str | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
-        """Bind tools; every branch sees them and tool calls are voted canonically."""
+        """Bind tools; every branch sees them and tool calls are voted canonically.
+
+        Raises:
+            ConfigError: ``tools`` is empty (binding nothing is almost always a bug; call
+                the model unbound instead).
+        """
+        if not tools:
+            raise ConfigError(
+                "ScaledChatModel.bind_tools(tools)", tools, "needs at least one tool"
+            )
         formatted = [convert_to_openai_tool(t) for t in tools]
         return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
 
@@ -90,6 +97,8 @@ class ScaledChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        if not messages:
+            raise ConfigError("ScaledChatModel messages", messages, "needs at least one message")
         tools = list(kwargs.pop("tools", None) or [])
         tool_choice = kwargs.pop("tool_choice", None)
         extra = {"stop": stop} if stop else {}

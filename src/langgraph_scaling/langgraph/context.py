@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +24,7 @@ from langgraph_scaling.budget import Budget, RunLedger
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.report import StepReport
 
-__all__ = ["ScalingContext", "collect_reports", "find_scaling_context"]
+__all__ = ["ScalingContext", "collect_reports", "find_scaling_context", "register_step"]
 
 
 @dataclass
@@ -48,6 +48,8 @@ class ScalingContext:
         if not isinstance(self.steps, Mapping):
             raise ConfigError("ScalingContext.steps", self.steps, "must map step names to budgets")
         for name, override in self.steps.items():
+            if not isinstance(name, str) or not name:
+                raise ConfigError("ScalingContext.steps key", name, "must be a step name (str)")
             if not isinstance(override, Budget | Mapping):
                 raise ConfigError(f"ScalingContext.steps[{name!r}]", override, "must be a Budget")
             Budget().merged(override)  # fail now, not mid-run
@@ -69,6 +71,37 @@ class ScalingContext:
         """What this run has spent against ``run_budget`` (``None`` without one)."""
         return self._ledger
 
+    def check(self, graph: Any, *, steps: Iterable[str] = ()) -> None:
+        """Fail if ``steps`` overrides a name no step of ``graph`` can have.
+
+        Known names: the graph's node names (subgraphs included), the explicit names of
+        every wrapper built so far (``ScaledChatModel(step=...)``,
+        ``scaled_node(name=...)``, ``ScalingMiddleware(step=...)``) and ``steps``. Call it
+        once after building the graph; it is not run automatically, because a wrapper
+        built later (inside a node) may still bring a new name.
+
+        Raises:
+            ConfigError: an override key matches no known step, naming the known ones.
+
+        Example:
+            >>> from langgraph.graph import StateGraph, START, MessagesState
+            >>> g = StateGraph(MessagesState)
+            >>> _ = g.add_node("agent", lambda s: {})
+            >>> _ = g.add_edge(START, "agent")
+            >>> ScalingContext(steps={"agnt": {"max_branches": 2}}).check(g.compile())
+            Traceback (most recent call last):
+            ...
+            langgraph_scaling.errors.ConfigError: ScalingContext.steps['agnt']=...
+        """
+        known = _graph_node_names(graph) | _EXPLICIT_STEPS | set(steps)
+        for name, override in self.steps.items():
+            if name not in known:
+                raise ConfigError(
+                    f"ScalingContext.steps[{name!r}]",
+                    override,
+                    f"no step is named {name!r}; known steps: {sorted(known)}",
+                )
+
     def step_budget(self, step: str, base: Budget) -> Budget:
         """``base`` with this run's override for ``step`` applied."""
         return base.merged(self.steps.get(step))
@@ -87,6 +120,29 @@ class ScalingContext:
         """Count a verification failure of ``step`` for later routing decisions."""
         if not winner_passed:
             self._failures[step] = self._failures.get(step, 0) + 1
+
+
+_EXPLICIT_STEPS: set[str] = set()
+
+
+def register_step(name: str | None, field_name: str) -> None:
+    """Remember a wrapper's explicit step name, for :meth:`ScalingContext.check`."""
+    if name is None:
+        return
+    if not isinstance(name, str) or not name:
+        raise ConfigError(field_name, name, "must be a non-empty step name")
+    _EXPLICIT_STEPS.add(name)
+
+
+def _graph_node_names(graph: Any) -> set[str]:
+    graphs = [graph]
+    get_subgraphs = getattr(graph, "get_subgraphs", None)
+    if get_subgraphs is not None:
+        graphs += [sub for _, sub in get_subgraphs(recurse=True)]
+    names: set[str] = set()
+    for g in graphs:
+        names.update(str(n) for n in getattr(g, "nodes", {}) if not str(n).startswith("__"))
+    return names
 
 
 def find_scaling_context(context: Any) -> ScalingContext | None:

@@ -16,6 +16,7 @@ from langgraph_scaling.backends.chat_model import sampling_kwargs
 from langgraph_scaling.engine import EmitCandidate
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.langgraph._glue import run_scaled
+from langgraph_scaling.langgraph.context import register_step
 from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.report import Candidate
 
@@ -131,12 +132,17 @@ class ScalingMiddleware(AgentMiddleware):
         policy = policy or ScalingPolicy()
         if not isinstance(policy, ScalingPolicy):
             raise ConfigError("ScalingMiddleware.policy", policy, "must be a ScalingPolicy")
+        register_step(step, "ScalingMiddleware.step")
         self.policy = policy
         self.step = step
 
     async def awrap_model_call(
         self, request: ModelRequest[Any], handler: Handler
     ) -> ModelResponse[Any]:
+        if not request.messages:
+            raise ConfigError(
+                "ScalingMiddleware request.messages", [], "the agent state has no messages"
+            )
         tools = [convert_to_openai_tool(t) for t in request.tools]
         context = getattr(request.runtime, "context", None)
         outcome = await run_scaled(

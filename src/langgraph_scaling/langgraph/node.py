@@ -16,6 +16,7 @@ from langgraph.runtime import get_runtime
 from langgraph_scaling.engine import EmitCandidate
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.langgraph._glue import run_scaled, step_name
+from langgraph_scaling.langgraph.context import register_step
 from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.report import Candidate
 
@@ -117,6 +118,7 @@ def scaled_node(
     """
     if not callable(fn):
         raise ConfigError("scaled_node.fn", fn, "must be a callable node function")
+    register_step(name, "scaled_node.name")
     policy = policy or ScalingPolicy()
     if not isinstance(policy, ScalingPolicy):
         raise ConfigError("scaled_node.policy", policy, "must be a ScalingPolicy")

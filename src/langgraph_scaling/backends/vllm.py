@@ -1,0 +1,424 @@
+"""In-process vLLM backend: one ``AsyncLLM`` (V1 engine), ``n`` branches per engine request.
+
+A wave of ``n`` branches is one engine request with ``SamplingParams(n=n, seed=s)``: vLLM
+tokenizes and schedules the prompt once and fans it out into ``n`` child sequences, child
+``i`` sampling with seed ``s + i``. So when the request's seeds are consecutive
+(``seeds[i] == seeds[0] + i``, what the engine hands out) every branch gets exactly its own
+seed from one request. Other seed lists are split into runs of consecutive seeds, one engine
+request per run (prefix caching still shares the prompt's KV cache between them).
+
+Each branch is emitted as soon as its own sequence finishes. Cancelling :meth:`sample`
+closes the engine generator, which makes vLLM abort the request and free its KV cache.
+
+vLLM, torch and transformers are imported on first use only.
+
+Example:
+    >>> from langgraph_scaling.backends.vllm import VLLMBackend
+    >>> backend = VLLMBackend(model="/models/qwen", max_model_len=4096)
+    >>> backend.name
+    'vllm'
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from collections.abc import Mapping, Sequence
+from contextlib import aclosing, suppress
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, Self
+
+import anyio
+import anyio.lowlevel
+from langchain_core.messages import AIMessage
+from pydantic import BaseModel, ConfigDict, Field
+
+from langgraph_scaling.backends._messages import (
+    make_ai_message,
+    new_tool_call_id,
+    parse_hermes_output,
+    to_template_messages,
+)
+from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest
+from langgraph_scaling.errors import BackendError, BackendUnavailableError, ConfigError
+
+__all__ = ["VLLMBackend", "VLLMOptions", "seed_runs"]
+
+
+class VLLMOptions(BaseModel):
+    """How the in-process engine is built.
+
+    Example:
+        >>> VLLMOptions(model="/m", kv_cache_gib=2).kv_cache_gib
+        2.0
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str | None = None
+    """Model directory or hub id; ``None``: the embedded default model (must be prepared)."""
+    dtype: str = "bfloat16"
+    """Weights and activations dtype (``bfloat16``, ``float16``, ``auto`` ...)."""
+    max_model_len: int | None = Field(default=4096, gt=0)
+    """Context length; ``None``: the model's own (large contexts cost KV cache)."""
+    kv_cache_gib: float | None = Field(default=None, gt=0)
+    """KV cache size in GiB; ``None``: vLLM's default (``VLLM_CPU_KVCACHE_SPACE`` on CPU)."""
+    gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
+    """Fraction of GPU memory for the engine; ``None``: vLLM's default."""
+    max_num_seqs: int | None = Field(default=None, gt=0)
+    """Most sequences decoded together; ``None``: vLLM's default."""
+    enforce_eager: bool = False
+    """Skip graph compilation (faster start, slower decoding)."""
+    tool_parser: str | None = "hermes"
+    """vLLM tool parser name (``hermes`` fits Qwen2.5); ``None``: tool calls stay text."""
+    engine_kwargs: Mapping[str, Any] = Field(default_factory=dict)
+    """More ``AsyncEngineArgs`` fields, passed through unchanged."""
+
+
+def seed_runs(seeds: Sequence[int], n: int) -> list[tuple[int, int, int | None]]:
+    """Split ``n`` branches into engine requests: ``(first_index, count, seed)`` each.
+
+    vLLM gives child ``i`` of an ``n``-sample request the seed ``seed + i``, so one request
+    covers any run of consecutive seeds.
+
+    Example:
+        >>> seed_runs([5, 6, 7, 8], 4)
+        [(0, 4, 5)]
+        >>> seed_runs([1, 2, 9], 3)
+        [(0, 2, 1), (2, 1, 9)]
+        >>> seed_runs([], 3)
+        [(0, 3, None)]
+    """
+    if not seeds:
+        return [(0, n, None)]
+    if len(seeds) != n:
+        raise ConfigError("seeds", list(seeds), f"needs one seed per sample (n={n})")
+    runs: list[tuple[int, int, int | None]] = []
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or seeds[i] != seeds[i - 1] + 1:
+            runs.append((start, i - start, seeds[start]))
+            start = i
+    return runs
+
+
+class VLLMBackend:
+    """A :class:`~langgraph_scaling.backends.Backend` running vLLM in this process.
+
+    Args:
+        model: model directory or hub id; ``None``: the prepared embedded model.
+        dtype: see :class:`VLLMOptions` (as are the other keyword options).
+
+    Example:
+        >>> async def main():  # doctest: +SKIP
+        ...     async with VLLMBackend(max_model_len=4096, kv_cache_gib=2) as backend:
+        ...         request = SampleRequest(messages=[HumanMessage("hi")], n=4, seeds=[0, 1, 2, 3])
+        ...         await backend.sample(request, emit=print_sample)
+    """
+
+    name = "vllm"
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        *,
+        dtype: str = "bfloat16",
+        max_model_len: int | None = 4096,
+        kv_cache_gib: float | None = None,
+        gpu_memory_utilization: float | None = None,
+        max_num_seqs: int | None = None,
+        enforce_eager: bool = False,
+        tool_parser: str | None = "hermes",
+        engine_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.options = VLLMOptions(
+            model=str(model) if model is not None else None,
+            dtype=dtype,
+            max_model_len=max_model_len,
+            kv_cache_gib=kv_cache_gib,
+            gpu_memory_utilization=gpu_memory_utilization,
+            max_num_seqs=max_num_seqs,
+            enforce_eager=enforce_eager,
+            tool_parser=tool_parser,
+            engine_kwargs=dict(engine_kwargs or {}),
+        )
+        self._engine: Any = None
+        self._tokenizer: Any = None
+        self._model_name = self.options.model or "embedded"
+        self._start_lock = anyio.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Any:
+        """The running ``AsyncLLM`` (``None`` before :meth:`start` or after :meth:`aclose`)."""
+        return self._engine
+
+    async def start(self) -> None:
+        """Build the engine (tens of seconds on CPU); later calls return at once.
+
+        Raises:
+            BackendUnavailableError: vLLM is not installed or the engine failed to start.
+        """
+        async with self._start_lock:
+            if self._engine is not None:
+                return
+            model = self.options.model
+            if model is None:
+                from langgraph_scaling.models.embedded import default_model_path
+
+                model = str(default_model_path())
+            self._model_name = Path(model).name
+            try:
+                # Built on the event loop thread: AsyncLLM binds its output loop to it.
+                self._engine = _build_engine(self.options, model)
+                self._tokenizer = self._engine.get_tokenizer()
+            except BackendError:
+                raise
+            except Exception as exc:
+                raise BackendUnavailableError(
+                    f"The vLLM engine for {model!r} failed to start: {exc}"
+                ) from exc
+
+    async def aclose(self) -> None:
+        """Shut the engine down (its worker processes exit); safe to call twice."""
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(engine.shutdown)
+                # vLLM closes its sockets on the loop soon after; let it, then end the ZMQ
+                # context it leaves open (else a ResourceWarning fires when it is collected).
+                for _ in range(3):
+                    await anyio.lowlevel.checkpoint()
+                _destroy_zmq_context(engine)
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- sampling ------------------------------------------------------------------------
+
+    def render_prompt(self, request: SampleRequest) -> list[int]:
+        """Token ids of the chat prompt (template applied with the request's tools)."""
+        if self._tokenizer is None:
+            raise BackendError("The vLLM engine is not started; call start() first.")
+        messages = to_template_messages(request.messages)
+        tools = [dict(t) for t in request.tools] or None
+        try:
+            encoded = self._tokenizer.apply_chat_template(
+                messages, tools=tools, add_generation_prompt=True, tokenize=True
+            )
+        except Exception as exc:
+            raise BackendError(f"Applying the chat template failed: {exc}") from exc
+        if isinstance(encoded, Mapping):
+            encoded = encoded["input_ids"]
+        return [int(t) for t in encoded]
+
+    async def sample(self, request: SampleRequest, emit: Emit) -> None:
+        """Generate ``request.n`` samples, emitting each as its sequence finishes.
+
+        Raises:
+            BackendError: the engine rejected or failed the request.
+        """
+        await self.start()
+        prompt = self.render_prompt(request)
+        runs = seed_runs(request.seeds, request.n)
+        if len(runs) == 1:
+            await self._run(request, prompt, *runs[0], emit)
+            return
+        async with anyio.create_task_group() as tg:
+            for first, count, seed in runs:
+                tg.start_soon(self._run, request, prompt, first, count, seed, emit)
+
+    async def _run(
+        self,
+        request: SampleRequest,
+        prompt: list[int],
+        first: int,
+        count: int,
+        seed: int | None,
+        emit: Emit,
+    ) -> None:
+        """One engine request for branches ``first .. first + count - 1``."""
+        params = self._sampling_params(request, count, seed)
+        request_id = f"lgs-{uuid.uuid4().hex}"
+        prompt_counted = False
+        emitted: set[int] = set()
+        generator = self._engine.generate({"prompt_token_ids": prompt}, params, request_id)
+        async with aclosing(generator):
+            while True:
+                try:
+                    output = await anext(generator)
+                except StopAsyncIteration:
+                    break
+                except Exception as exc:
+                    raise _translate(exc, request_id) from exc
+                for completion in output.outputs:
+                    if completion.finish_reason is None or completion.index in emitted:
+                        continue
+                    emitted.add(completion.index)
+                    tokens_in = 0 if prompt_counted else len(prompt)
+                    prompt_counted = True
+                    await emit(self._to_sample(request, completion, first, tokens_in, seed))
+
+    def _sampling_params(self, request: SampleRequest, count: int, seed: int | None) -> Any:
+        from vllm import SamplingParams
+        from vllm.sampling_params import RequestOutputKind
+
+        extra = dict(request.extra)
+        if request.tools and request.tool_choice != "none":
+            # Tool-call tags can be special tokens; the parser must see them (as vLLM does).
+            extra.setdefault("skip_special_tokens", False)
+        try:
+            return SamplingParams(
+                n=count,
+                seed=seed,
+                temperature=request.temperature,
+                max_tokens=request.max_tokens,
+                output_kind=RequestOutputKind.CUMULATIVE,
+                **extra,
+            )
+        except (TypeError, ValueError) as exc:
+            raise BackendError(f"Invalid sampling options {extra!r}: {exc}") from exc
+
+    def _to_sample(
+        self, request: SampleRequest, completion: Any, first: int, tokens_in: int, seed: int | None
+    ) -> Sample:
+        index = first + completion.index
+        tokens_out = len(completion.token_ids)
+        metadata: dict[str, Any] = {
+            "model_name": self._model_name,
+            "finish_reason": completion.finish_reason,
+            "seed": None if seed is None else seed + completion.index,
+        }
+        message = self._parse(request, completion.text, metadata, tokens_in, tokens_out)
+        finish = completion.finish_reason
+        if message.tool_calls and finish == "stop":
+            finish = "tool_calls"
+            metadata["finish_reason"] = finish
+            message.response_metadata["finish_reason"] = finish
+        return Sample(
+            index=index,
+            message=message,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            finish_reason=finish,
+        )
+
+    def _parse(
+        self,
+        request: SampleRequest,
+        text: str,
+        metadata: dict[str, Any],
+        tokens_in: int,
+        tokens_out: int,
+    ) -> AIMessage:
+        parser = self.options.tool_parser
+        if not request.tools or parser is None or request.tool_choice == "none":
+            return make_ai_message(
+                text, response_metadata=metadata, tokens_in=tokens_in, tokens_out=tokens_out
+            )
+        if parser == "hermes":
+            return parse_hermes_output(
+                text, response_metadata=metadata, tokens_in=tokens_in, tokens_out=tokens_out
+            )
+        message = _parse_with_vllm_parser(parser, self._tokenizer, request, text, metadata)
+        message.usage_metadata = {
+            "input_tokens": tokens_in,
+            "output_tokens": tokens_out,
+            "total_tokens": tokens_in + tokens_out,
+        }
+        return message
+
+
+def _parse_with_vllm_parser(
+    parser: str,
+    tokenizer: Any,
+    request: SampleRequest,
+    text: str,
+    metadata: dict[str, Any],
+) -> AIMessage:
+    """Use one of vLLM's registered tool parsers (for models other than Qwen2.5)."""
+    from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
+    from vllm.tool_parsers import ToolParserManager
+
+    tools = [dict(t) for t in request.tools]
+    chat_request = ChatCompletionRequest(messages=[], model="local", tools=tools)
+    extracted = ToolParserManager.get_tool_parser(parser)(tokenizer).extract_tool_calls(
+        text, chat_request
+    )
+    raw = [
+        {
+            "id": call.id or new_tool_call_id(),
+            "function": {"name": call.function.name, "arguments": call.function.arguments},
+        }
+        for call in extracted.tool_calls
+    ]
+    return make_ai_message(extracted.content, raw, response_metadata=metadata)
+
+
+def _build_engine(options: VLLMOptions, model: str) -> Any:
+    """Create the ``AsyncLLM`` (imports vLLM here, quieting its import-time warnings)."""
+    os.environ.setdefault("VLLM_CONFIGURE_LOGGING", "1")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from vllm.engine.arg_utils import AsyncEngineArgs
+            from vllm.v1.engine.async_llm import AsyncLLM
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            "vLLM is not installed; install `langgraph-scaling[cpu]` (CPU) or "
+            f"`langgraph-scaling[gpu]` (GPU). ({exc})"
+        ) from exc
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "dtype": options.dtype,
+        "max_model_len": options.max_model_len,
+        "enforce_eager": options.enforce_eager,
+        "disable_log_stats": True,
+    }
+    if options.kv_cache_gib is not None:
+        kwargs["kv_cache_memory_bytes"] = int(options.kv_cache_gib * 2**30)
+    if options.gpu_memory_utilization is not None:
+        kwargs["gpu_memory_utilization"] = options.gpu_memory_utilization
+    if options.max_num_seqs is not None:
+        kwargs["max_num_seqs"] = options.max_num_seqs
+    kwargs.update(options.engine_kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return AsyncLLM.from_engine_args(AsyncEngineArgs(**kwargs))
+
+
+def _destroy_zmq_context(engine: Any) -> None:
+    """Terminate the ZMQ context of a shut-down engine's client (best effort)."""
+    ctx = getattr(getattr(engine, "engine_core", None), "ctx", None)
+    for context in (getattr(ctx, "_shadow_obj", None), ctx):
+        if context is not None and not getattr(context, "closed", True):
+            with suppress(Exception):  # cleanup of an engine already shut down
+                context.destroy(linger=0)
+
+
+def _translate(exc: Exception, request_id: str) -> BackendError:
+    """Map a vLLM exception to the package's error tree."""
+    kind: Literal["dead", "other"] = "other"
+    try:
+        from vllm.v1.engine.exceptions import EngineDeadError
+
+        if isinstance(exc, EngineDeadError):
+            kind = "dead"
+    except ImportError:  # pragma: no cover - vLLM is loaded when this runs
+        pass
+    if kind == "dead":
+        return BackendUnavailableError(f"The vLLM engine died during request {request_id}.")
+    detail = exc.__cause__ if isinstance(exc.__cause__, Exception) and not str(exc) else exc
+    return BackendError(f"vLLM failed request {request_id}: {type(detail).__name__}: {detail}")
