@@ -178,10 +178,9 @@ async def test_killing_a_real_vllm_server_mid_step_fails_the_step_clearly(
     tmp_path: Path,
 ) -> None:
     from langgraph_scaling.backends._server import VLLMServer
-    from tests._vllm_fixtures import KV_CACHE_GIB, MAX_MODEL_LEN, cpu_env, model_path_or_skip
+    from tests._vllm_fixtures import KV_CACHE_GIB, MAX_MODEL_LEN, model_path_or_skip
 
     path = model_path_or_skip()
-    cpu_env()
     server = VLLMServer(
         path,
         served_model_name="qwen",

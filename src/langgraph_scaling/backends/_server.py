@@ -31,6 +31,7 @@ from typing import IO
 
 import anyio
 
+from langgraph_scaling.backends._cpu import cpu_thread_env
 from langgraph_scaling.errors import BackendUnavailableError
 
 __all__ = ["VLLMServer", "free_port"]
@@ -121,7 +122,7 @@ class VLLMServer:
         Raises:
             BackendUnavailableError: the process exited or did not become healthy in time.
         """
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", **self.env}
+        env = {**cpu_thread_env(), **os.environ, "HF_HUB_OFFLINE": "1", **self.env}
         self._log = self.log_path.open("wb") if self.log_path else None
         self._process = subprocess.Popen(
             self.command(),

@@ -24,11 +24,23 @@ import weakref
 
 from langgraph_scaling.backends._protocol import Backend
 
-__all__ = ["default_backend"]
+__all__ = ["default_backend", "embedded_backend"]
 
 _ENGINES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Backend] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def embedded_backend(model: str | None = None) -> Backend:
+    """In-process vLLM sized for a small CPU machine (the embedded model unless ``model``).
+
+    The KV cache is set explicitly (4 GiB): vLLM's CPU default reserves a fraction of all
+    memory and refuses to start when other processes hold part of it. Eager mode starts in
+    about half the time of graph compilation for ~12 % less throughput at 8 branches.
+    """
+    from langgraph_scaling.backends.vllm import VLLMBackend
+
+    return VLLMBackend(model, max_model_len=4096, kv_cache_gib=4.0, enforce_eager=True)
 
 
 def default_backend() -> Backend:
@@ -45,9 +57,7 @@ def default_backend() -> Backend:
         loop = None
     if loop is not None and loop in _ENGINES:
         return _ENGINES[loop]
-    from langgraph_scaling.backends.vllm import VLLMBackend
-
-    backend = VLLMBackend(model, max_model_len=4096)
+    backend = embedded_backend(model)
     if loop is not None:
         _ENGINES[loop] = backend
     return backend

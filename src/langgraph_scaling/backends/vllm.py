@@ -35,6 +35,7 @@ import anyio.lowlevel
 from langchain_core.messages import AIMessage
 from pydantic import BaseModel, ConfigDict, Field
 
+from langgraph_scaling.backends._cpu import cpu_thread_env
 from langgraph_scaling.backends._messages import (
     make_ai_message,
     new_tool_call_id,
@@ -370,6 +371,7 @@ def _parse_with_vllm_parser(
 def _build_engine(options: VLLMOptions, model: str) -> Any:
     """Create the ``AsyncLLM`` (imports vLLM here, quieting its import-time warnings)."""
     os.environ.setdefault("VLLM_CONFIGURE_LOGGING", "1")
+    _cpu_defaults(model)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -406,6 +408,14 @@ def _destroy_zmq_context(engine: Any) -> None:
         if context is not None and not getattr(context, "closed", True):
             with suppress(Exception):  # cleanup of an engine already shut down
                 context.destroy(linger=0)
+
+
+def _cpu_defaults(model: str) -> None:
+    """Thread and offline settings for the engine, where the user has not set them."""
+    for key, value in cpu_thread_env().items():
+        os.environ.setdefault(key, value)
+    if Path(model).is_dir():  # a local model must never make vLLM reach for a hub
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def _translate(exc: Exception, request_id: str) -> BackendError:

@@ -70,11 +70,19 @@ def _backend(args: argparse.Namespace) -> Any:
         from langgraph_scaling.backends.openai_server import OpenAIServerBackend
 
         return OpenAIServerBackend(args.base_url, args.model or "default")
-    from langgraph_scaling.backends.vllm import VLLMBackend
+    from langgraph_scaling.backends.default import embedded_backend
 
     if args.model and not Path(args.model).is_dir():
         raise ConfigError("--model", args.model, "is not a model directory")
-    return VLLMBackend(args.model, max_model_len=4096)
+    return embedded_backend(args.model)
+
+
+async def _start(backend: Any, console: Console) -> None:
+    """Start an in-process engine up front, so a failure stops the run at once."""
+    start = getattr(backend, "start", None)
+    if start is not None:
+        with console.status("starting the engine (about a minute on 2 CPU cores)"):
+            await start()
 
 
 def _solve_task(args: argparse.Namespace) -> Any:
@@ -132,6 +140,7 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
             f"eval: {len(tasks)} HumanEval tasks x {len(specs)} policies on {backend.name}"
         )
         try:
+            await _start(backend, console)
             results = await run_eval(tasks, specs, backend, console)
         finally:
             await _close(backend)
@@ -153,6 +162,7 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
     spec = parse_policy(args.policy, max_new_tokens=args.max_new_tokens)
     backend = _backend(args)
     try:
+        await _start(backend, console)
         final = await solve(task, spec, backend, console, apply_patch=args.apply)
     finally:
         await _close(backend)
@@ -168,6 +178,7 @@ async def _close(backend: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``langgraph-scaling`` command."""
     args = _parser().parse_args(argv)
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")  # the progress display is the log
     console = Console()
     try:
         if args.command == "prepare-model":

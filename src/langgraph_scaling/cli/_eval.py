@@ -16,7 +16,7 @@ from rich.table import Table
 
 from langgraph_scaling.backends._protocol import Backend
 from langgraph_scaling.cli._policies import PolicySpec
-from langgraph_scaling.errors import ScalingError
+from langgraph_scaling.errors import BackendUnavailableError, ScalingError
 from langgraph_scaling.tasks import CodingTask
 from langgraph_scaling.tasks.humaneval import judge
 
@@ -49,6 +49,10 @@ async def _one(
     try:
         out = await graph.ainvoke({"task": task}, context=ctx)
     except ScalingError as exc:
+        if isinstance(exc, BackendUnavailableError) or isinstance(
+            exc.__cause__, BackendUnavailableError
+        ):
+            raise  # the engine is gone: every later task would fail the same way
         return TaskResult(
             task.id,
             spec.name,

