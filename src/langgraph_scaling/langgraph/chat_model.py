@@ -84,9 +84,7 @@ class ScaledChatModel(BaseChatModel):
                 the model unbound instead).
         """
         if not tools:
-            raise ConfigError(
-                "ScaledChatModel.bind_tools(tools)", tools, "needs at least one tool"
-            )
+            raise ConfigError("ScaledChatModel.bind_tools(tools)", tools, "needs at least one tool")
         formatted = [convert_to_openai_tool(t) for t in tools]
         return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
 
