@@ -73,3 +73,15 @@ async def test_react_agent_votes_tool_calls() -> None:
 def test_calculator_refuses_code() -> None:
     assert calculator.invoke({"expression": "__import__('os').system('true')"}).startswith("error")
     assert calculator.invoke({"expression": "2**10"}) == "1024"
+
+
+def test_visible_tests_of_the_dev_set_are_valid_python() -> None:
+    import ast
+
+    tasks = humaneval_tasks(range(40))
+    for task, hidden in tasks:
+        ast.parse(task.visible_tests)  # HumanEval/32's example carries a trailing comment
+        assert "check(" not in task.visible_tests and hidden["test"] not in task.visible_tests
+    (find_zero,) = [t for t, _ in tasks if t.id == "HumanEval/32"]
+    assert "round(find_zero([1, 2]), 2)" in find_zero.visible_tests
+    assert sum(bool(t.visible_tests) for t, _ in tasks) >= 38

@@ -41,6 +41,19 @@ def _literal(text: str) -> bool:
     return True
 
 
+def _expression(text: str) -> str | None:
+    """The Python expression of a ``>>>`` line, without a trailing comment."""
+    # Without the comment first (it would swallow what the test appends); whole text next,
+    # for a '#' inside a string literal.
+    for candidate in (text.split("#", 1)[0].strip(), text.strip()):
+        try:
+            ast.parse(candidate, mode="eval")
+        except SyntaxError:
+            continue
+        return candidate
+    return None
+
+
 def visible_tests_from_prompt(prompt: str, entry_point: str) -> str:
     """Asserts from the ``>>> call`` / expected-output examples in a docstring."""
     lines = prompt.splitlines()
@@ -49,7 +62,9 @@ def visible_tests_from_prompt(prompt: str, entry_point: str) -> str:
         stripped = line.strip()
         if not stripped.startswith(">>>"):
             continue
-        expr = stripped[3:].strip()
+        expr = _expression(stripped[3:])
+        if expr is None:
+            continue
         expected = lines[i + 1].strip() if i + 1 < len(lines) else ""
         if entry_point not in expr or not expected or expected.startswith(">>>"):
             continue
