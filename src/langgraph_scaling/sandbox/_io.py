@@ -46,11 +46,14 @@ class RawPipe:
             data.extend(chunk[: max(0, cap - len(data))])
 
     def close(self) -> None:
+        """Close the ends this process still owns (``-1`` marks one handed over or closed)."""
         for fd in (self.read_fd, self.write_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.read_fd = self.write_fd = -1
 
 
 class CappedOutput:

@@ -279,10 +279,15 @@ class _Run:
             )
         except OSError as exc:
             raise SandboxError(f"The sandbox could not start {cfg['argv'][0]!r}: {exc}") from exc
+        # The child holds these now. Forget every fd closed here, so that cleanup can never
+        # close the same number again after another run has been given it (a double close
+        # here once broke concurrent runs with EBADF and BusyResourceError).
         for fd in passed:
             os.close(fd)
         for pipe in self.pipes.values():
             pipe.write_fd = -1
+            if pipe.read_fd in passed:
+                pipe.read_fd = -1
         out = CappedOutput(self.limits.max_output_bytes)
         err = CappedOutput(self.limits.max_output_bytes)
         status, channel = b"", b""
