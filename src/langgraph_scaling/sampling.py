@@ -7,7 +7,7 @@ from typing import Any
 
 import anyio
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from langgraph_scaling.backends._protocol import Backend, Sample, SampleRequest
 from langgraph_scaling.backends.chat_model import ChatModelBackend
@@ -16,7 +16,7 @@ from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.report import Candidate
 
-__all__ = ["BackendSampler", "as_backend", "candidate_from_sample"]
+__all__ = ["BackendSampler", "as_backend", "candidate_from_sample", "revision_turn"]
 
 
 def as_backend(model: BaseChatModel | Backend, *, max_concurrency: int | None = None) -> Backend:
@@ -53,6 +53,20 @@ def candidate_from_sample(sample: Sample) -> Candidate:
         tokens_out=sample.tokens_out,
         finish_reason=sample.finish_reason,
     )
+
+
+def revision_turn(answer: AIMessage, feedback: str) -> list[BaseMessage]:
+    """The answer and the feedback on it, as the turn that asks for a revision.
+
+    A tool-calling answer gets the feedback as each call's result, as the tool protocol
+    requires; a text answer gets it as the user's reply.
+    """
+    if answer.tool_calls:
+        results = [
+            ToolMessage(feedback, tool_call_id=str(c.get("id") or "")) for c in answer.tool_calls
+        ]
+        return [answer, *results]
+    return [answer, HumanMessage(feedback)]
 
 
 class BackendSampler:
@@ -112,12 +126,4 @@ class BackendSampler:
     ) -> None:
         if candidate.message is None:
             return
-        followup: list[BaseMessage] = [candidate.message]
-        if candidate.message.tool_calls:  # answer each call, as the tool protocol requires
-            followup += [
-                ToolMessage(feedback, tool_call_id=str(c.get("id") or ""))
-                for c in candidate.message.tool_calls
-            ]
-        else:
-            followup.append(HumanMessage(feedback))
-        await self._run([*self.messages, *followup], seeds, emit)
+        await self._run([*self.messages, *revision_turn(candidate.message, feedback)], seeds, emit)

@@ -19,6 +19,7 @@ from langgraph_scaling.langgraph._glue import run_scaled
 from langgraph_scaling.langgraph.context import register_step
 from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.report import Candidate
+from langgraph_scaling.sampling import revision_turn
 
 __all__ = ["ScalingMiddleware"]
 
@@ -100,17 +101,10 @@ class _HandlerSampler:
     async def revise(
         self, candidate: Candidate, feedback: str, seeds: Sequence[int], emit: EmitCandidate
     ) -> None:
-        from langchain_core.messages import HumanMessage, ToolMessage
-
         if candidate.message is None:
             return
-        msg = candidate.message
-        extra: list[BaseMessage] = (
-            [ToolMessage(feedback, tool_call_id=str(c.get("id") or "")) for c in msg.tool_calls]
-            if msg.tool_calls
-            else [HumanMessage(feedback)]
-        )
-        await self._run(seeds, emit, [*self.request.messages, msg, *extra], None)
+        turn = revision_turn(candidate.message, feedback)
+        await self._run(seeds, emit, [*self.request.messages, *turn], None)
 
 
 class ScalingMiddleware(AgentMiddleware):
