@@ -15,40 +15,17 @@ from typing import Any
 
 import anyio
 from langchain_core.messages import HumanMessage
-from langchain_core.tools import tool
-from langgraph.graph import START, MessagesState, StateGraph
-from langgraph.prebuilt import ToolNode, tools_condition
 
 from langgraph_scaling import ScaledChatModel, ScalingPolicy
 from langgraph_scaling.backends.openai_server import OpenAIServerBackend
 from tests._fake_openai import FakeOpenAI, text_answer, tool_answer
-
-
-@tool
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers."""
-    return a * b
+from tests._react import react_graph
 
 
 def _answer(body: dict[str, Any], index: int) -> dict[str, Any]:
     if any(m.get("role") == "tool" for m in body["messages"]):
         return text_answer("The answer is 42.")(body, index)
     return tool_answer("multiply", '{"a": 6, "b": 7}')(body, index)
-
-
-def _graph(backend: OpenAIServerBackend, k: int) -> Any:
-    bound = ScaledChatModel(backend, policy=ScalingPolicy(router=k)).bind_tools([multiply])
-
-    async def agent(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [await bound.ainvoke(state["messages"])]}
-
-    g = StateGraph(MessagesState)
-    g.add_node("agent", agent)
-    g.add_node("tools", ToolNode([multiply]))
-    g.add_edge(START, "agent")
-    g.add_conditional_edges("agent", tools_condition)
-    g.add_edge("tools", "agent")
-    return g.compile()
 
 
 def open_fds() -> int:
@@ -96,7 +73,7 @@ async def run_load(n: int, *, k: int = 4, concurrency: int | None = None) -> dic
     tempfile.tempdir = private_tmp  # count only what this process leaves in its temp dir
     try:
         async with OpenAIServerBackend(server.url, "fake", max_retries=5, backoff=0.05) as b:
-            graph = _graph(b, k)
+            graph = react_graph(ScaledChatModel(b, policy=ScalingPolicy(router=k)))
             await _batch(graph, 10, 10)  # warm-up: imports, caches, first connections
             gc.collect()
             before = {"fds": open_fds(), "children": len(child_pids()), "temp": temp_entries()}

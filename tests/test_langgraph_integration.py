@@ -8,11 +8,9 @@ from typing import Annotated, Any
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
-from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph import START, MessagesState, StateGraph
-from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import interrupt
 from typing_extensions import TypedDict
 
@@ -25,31 +23,8 @@ from langgraph_scaling import (
     collect_reports,
     scaled_node,
 )
+from tests._react import TOOL_RUNS, multiply, react_graph
 from tests.fakes import ScriptedChatModel, tool_call
-
-CALLS: list[int] = []
-
-
-@tool
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers."""
-    CALLS.append(a * b)
-    return a * b
-
-
-def react_graph(model: Any, checkpointer: Any) -> Any:
-    bound = model.bind_tools([multiply])
-
-    async def agent(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [await bound.ainvoke(state["messages"])]}
-
-    g = StateGraph(MessagesState, context_schema=ScalingContext)
-    g.add_node("agent", agent)
-    g.add_node("tools", ToolNode([multiply]))
-    g.add_edge(START, "agent")
-    g.add_conditional_edges("agent", tools_condition)
-    g.add_edge("tools", "agent")
-    return g.compile(checkpointer=checkpointer)
 
 
 def disagreeing_model() -> ScriptedChatModel:
@@ -70,14 +45,14 @@ def disagreeing_model() -> ScriptedChatModel:
 
 
 async def run_react(checkpointer: Any) -> tuple[dict[str, Any], Any]:
-    CALLS.clear()
+    TOOL_RUNS.clear()
     model = ScaledChatModel(
         disagreeing_model(),
         policy=ScalingPolicy(
             router=4, verifiers=[ToolCallVerifier()], selection="weighted_vote", max_concurrency=1
         ),
     )
-    graph = react_graph(model, checkpointer)
+    graph = react_graph(model, checkpointer=checkpointer, context_schema=ScalingContext)
     config = {"configurable": {"thread_id": "t1"}}
     with collect_reports() as reports:
         result = await graph.ainvoke(
@@ -88,7 +63,7 @@ async def run_react(checkpointer: Any) -> tuple[dict[str, Any], Any]:
 
 async def test_scaled_chat_model_in_react_graph_with_memory_checkpointer() -> None:
     result, (graph, config, reports) = await run_react(InMemorySaver())
-    assert CALLS == [42], "the majority tool call (canonical args) was the one executed"
+    assert list(TOOL_RUNS) == [42], "the majority tool call (canonical args) was the one executed"
     final = result["messages"][-1]
     assert final.content == "The answer is 42."
     assert [r.step for r in reports] == ["agent", "agent"]
@@ -109,32 +84,22 @@ async def test_scaled_chat_model_with_sqlite_checkpointer(tmp_path: Path) -> Non
         history = [s async for s in graph.aget_state_history(config)]
         assert len(history) >= 4  # start, agent, tools, agent
     async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "ckpt.db")) as reopened:
-        graph2 = react_graph(ScaledChatModel(disagreeing_model()), reopened)
+        graph2 = react_graph(ScaledChatModel(disagreeing_model()), checkpointer=reopened)
         state = await graph2.aget_state(config)
         assert state.values["messages"][-1].content == "The answer is 42."
 
 
 def test_sync_invoke_of_scaled_chat_model_in_graph() -> None:
-    CALLS.clear()
+    TOOL_RUNS.clear()
     model = ScaledChatModel(
         disagreeing_model(),
         policy=ScalingPolicy(router=4, verifiers=[ToolCallVerifier()], max_concurrency=1),
     )
-    bound = model.bind_tools([multiply])
-
-    def agent(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [bound.invoke(state["messages"])]}
-
-    g = StateGraph(MessagesState)
-    g.add_node("agent", agent)
-    g.add_node("tools", ToolNode([multiply]))
-    g.add_edge(START, "agent")
-    g.add_conditional_edges("agent", tools_condition)
-    g.add_edge("tools", "agent")
-    result = g.compile(checkpointer=InMemorySaver()).invoke(
+    graph = react_graph(model, checkpointer=InMemorySaver(), sync=True)
+    result = graph.invoke(
         {"messages": [HumanMessage("6*7?")]}, {"configurable": {"thread_id": "s"}}
     )
-    assert CALLS == [42]
+    assert list(TOOL_RUNS) == [42]
     assert result["messages"][-1].content == "The answer is 42."
 
 
@@ -251,7 +216,7 @@ async def test_create_agent_with_scaling_middleware() -> None:
 
     from langgraph_scaling import ScalingMiddleware
 
-    CALLS.clear()
+    TOOL_RUNS.clear()
     agent = create_agent(
         disagreeing_model(),
         tools=[multiply],
@@ -266,7 +231,7 @@ async def test_create_agent_with_scaling_middleware() -> None:
         out = await agent.ainvoke(
             {"messages": [HumanMessage("6*7?")]}, {"configurable": {"thread_id": "a"}}
         )
-    assert CALLS == [42]
+    assert list(TOOL_RUNS) == [42]
     assert out["messages"][-1].content == "The answer is 42."
     assert len(reports) == 2 and all(r.launched == 4 for r in reports)
     assert isinstance(out["messages"][1], AIMessage)
@@ -278,7 +243,7 @@ def test_create_agent_middleware_sync_invoke() -> None:
 
     from langgraph_scaling import ScalingMiddleware
 
-    CALLS.clear()
+    TOOL_RUNS.clear()
     agent = create_agent(
         disagreeing_model(),
         tools=[multiply],
@@ -289,5 +254,36 @@ def test_create_agent_middleware_sync_invoke() -> None:
         ],
     )
     out = agent.invoke({"messages": [HumanMessage("6*7?")]})
-    assert CALLS == [42]
+    assert list(TOOL_RUNS) == [42]
     assert out["messages"][-1].content == "The answer is 42."
+
+
+async def _streamed_ai_messages(graph: Any, config: Any) -> list[AIMessage]:
+    out = []
+    async for msg, _ in graph.astream(
+        {"messages": [HumanMessage("6*7?")]}, config, stream_mode="messages"
+    ):
+        if isinstance(msg, AIMessage):
+            out.append(msg)
+    return out
+
+
+@pytest.mark.parametrize("entry", ["chat_model", "middleware"])
+async def test_messages_stream_shows_the_committed_message_not_every_branch(entry: str) -> None:
+    from langchain.agents import create_agent
+
+    from langgraph_scaling import ScalingMiddleware
+
+    policy = ScalingPolicy(router=4, verifiers=[ToolCallVerifier()], max_concurrency=1)
+    if entry == "chat_model":
+        graph = react_graph(ScaledChatModel(disagreeing_model(), policy=policy))
+    else:
+        graph = create_agent(
+            disagreeing_model(), tools=[multiply], middleware=[ScalingMiddleware(policy)]
+        )
+    streamed = await _streamed_ai_messages(graph, {"configurable": {"thread_id": entry}})
+    # Two turns (the tool call, then the answer): one message each, the committed one.
+    assert [m.content or m.tool_calls[0]["name"] for m in streamed] == [
+        "multiply",
+        "The answer is 42.",
+    ]

@@ -15,25 +15,14 @@ from typing import Any
 import anyio
 import pytest
 from langchain_core.messages import HumanMessage, ToolMessage
-from langchain_core.tools import tool
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from langgraph.graph import START, MessagesState, StateGraph
-from langgraph.prebuilt import ToolNode, tools_condition
 
 from langgraph_scaling import Budget, ScaledChatModel, ScalingPolicy, StepFailedError
 from langgraph_scaling.backends._server import free_port
 from langgraph_scaling.backends.openai_server import OpenAIServerBackend
 from langgraph_scaling.errors import BackendError, BackendUnavailableError
 from tests._fake_openai import FakeOpenAI, text_answer, tool_answer, wait_until
-
-TOOL_RUNS: list[int] = []
-
-
-@tool
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers."""
-    TOOL_RUNS.append(a * b)
-    return a * b
+from tests._react import TOOL_RUNS, react_graph
 
 
 def agent_answer(body: dict[str, Any], index: int) -> dict[str, Any]:
@@ -50,21 +39,6 @@ def backend(url: str, **kwargs: Any) -> OpenAIServerBackend:
 
 def scaled(b: OpenAIServerBackend, **budget: Any) -> ScaledChatModel:
     return ScaledChatModel(b, policy=ScalingPolicy(router=4, budget=Budget(**budget)))
-
-
-def react_graph(model: ScaledChatModel, checkpointer: Any) -> Any:
-    bound = model.bind_tools([multiply])
-
-    async def agent(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [await bound.ainvoke(state["messages"])]}
-
-    g = StateGraph(MessagesState)
-    g.add_node("agent", agent)
-    g.add_node("tools", ToolNode([multiply]))
-    g.add_edge(START, "agent")
-    g.add_conditional_edges("agent", tools_condition)
-    g.add_edge("tools", "agent")
-    return g.compile(checkpointer=checkpointer)
 
 
 @pytest.fixture
@@ -90,7 +64,7 @@ async def test_server_dying_mid_step_keeps_checkpoint_and_resume_completes(
     TOOL_RUNS.clear()
     server.die_when = lambda body: any(m.get("role") == "tool" for m in body["messages"])
     async with backend(server.url) as b:
-        graph = react_graph(scaled(b), saver)
+        graph = react_graph(scaled(b), checkpointer=saver)
         with pytest.raises(StepFailedError, match="all 4 branches failed") as info:
             await graph.ainvoke(QUESTION, CONFIG)
         assert isinstance(info.value.__cause__, BackendUnavailableError)
@@ -100,13 +74,13 @@ async def test_server_dying_mid_step_keeps_checkpoint_and_resume_completes(
         assert state.next == ("agent",)
         assert isinstance(state.values["messages"][-1], ToolMessage)
         assert state.values["messages"][-1].content == "42"
-        assert TOOL_RUNS == [42]
+        assert list(TOOL_RUNS) == [42]
 
         server.die_when = None
         await server.start()  # back on the same port
         result = await graph.ainvoke(None, CONFIG)
     assert result["messages"][-1].content == "The answer is 42."
-    assert TOOL_RUNS == [42], "the committed tool call was not run again"
+    assert list(TOOL_RUNS) == [42], "the committed tool call was not run again"
 
 
 async def test_connection_refused_keeps_input_checkpoint_and_resume_completes(
@@ -115,7 +89,7 @@ async def test_connection_refused_keeps_input_checkpoint_and_resume_completes(
     TOOL_RUNS.clear()
     down = FakeOpenAI(answer=agent_answer, port=free_port())
     async with backend(down.url) as b:
-        graph = react_graph(scaled(b), saver)
+        graph = react_graph(scaled(b), checkpointer=saver)
         start = time.monotonic()
         with pytest.raises(StepFailedError) as info:
             await graph.ainvoke(QUESTION, CONFIG)
@@ -132,7 +106,7 @@ async def test_connection_refused_keeps_input_checkpoint_and_resume_completes(
         finally:
             await down.stop()
     assert result["messages"][-1].content == "The answer is 42."
-    assert TOOL_RUNS == [42]
+    assert list(TOOL_RUNS) == [42]
 
 
 async def test_slow_server_is_cut_by_the_step_deadline(server: FakeOpenAI) -> None:
@@ -178,7 +152,7 @@ async def test_killing_a_real_vllm_server_mid_step_fails_the_step_clearly(
     tmp_path: Path,
 ) -> None:
     from langgraph_scaling.backends._server import VLLMServer
-    from tests._vllm_fixtures import KV_CACHE_GIB, MAX_MODEL_LEN, model_path_or_skip
+    from tests._vllm_fixtures import ENFORCE_EAGER, KV_CACHE_GIB, MAX_MODEL_LEN, model_path_or_skip
 
     path = model_path_or_skip()
     server = VLLMServer(
@@ -187,6 +161,7 @@ async def test_killing_a_real_vllm_server_mid_step_fails_the_step_clearly(
         max_model_len=MAX_MODEL_LEN,
         kv_cache_gib=KV_CACHE_GIB,
         log_path=tmp_path / "server.log",
+        extra_args=["--enforce-eager"] if ENFORCE_EAGER else [],
     )
     await anyio.to_thread.run_sync(server.start)
     try:

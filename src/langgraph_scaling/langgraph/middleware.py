@@ -9,7 +9,9 @@ import anyio
 import anyio.to_thread
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables.config import ensure_config, var_child_runnable_config
 from langchain_core.utils.function_calling import convert_to_openai_tool
+from langgraph.constants import TAG_NOSTREAM
 from langgraph.errors import GraphBubbleUp
 
 from langgraph_scaling.backends.chat_model import sampling_kwargs
@@ -45,6 +47,23 @@ def _candidate(index: int, response: ModelResponse[Any]) -> Candidate:
     )
 
 
+def _tag_branch(index: int) -> None:
+    """Mark this branch task's model call ``nostream``, as ``ScaledChatModel`` does.
+
+    The handler calls the model with the run config from the context, so a branch task (its
+    own copy of the context) sets it there. ``stream_mode="messages"`` then shows the
+    committed message once instead of every branch's.
+    """
+    config = ensure_config()
+    var_child_runnable_config.set(
+        {
+            **config,
+            "tags": [*config.get("tags", []), TAG_NOSTREAM],
+            "metadata": {**config.get("metadata", {}), "scaling_branch": index},
+        }
+    )
+
+
 class _HandlerSampler:
     def __init__(self, request: ModelRequest[Any], handler: Handler, policy: ScalingPolicy):
         self.request, self.handler, self.policy = request, handler, policy
@@ -68,6 +87,7 @@ class _HandlerSampler:
         limiter: anyio.CapacityLimiter | None,
     ) -> None:
         async def one(i: int) -> None:
+            _tag_branch(i)
             try:
                 if limiter is not None:
                     async with limiter:
