@@ -18,6 +18,7 @@ from langgraph_scaling import (
     ScalingPolicy,
     scaled_node,
 )
+from langgraph_scaling.backends.openai_server import OpenAIServerBackend
 from tests.fakes import ScriptedChatModel
 
 
@@ -45,6 +46,18 @@ def fake() -> ScriptedChatModel:
             lambda: ScalingPolicy(verifiers=[object()]),
             r"ScalingPolicy.verifiers\[0\]=.* is not a verifier \(needs a name and an async",
         ),
+        (
+            lambda: OpenAIServerBackend("http://127.0.0.1:8000/v1", "m", backoff=-1),
+            r"OpenAIServerBackend.backoff=-1 is invalid: must be 0 or more",
+        ),
+        (
+            lambda: OpenAIServerBackend("http://127.0.0.1:8000/v1", "m", max_backoff=0.1),
+            r"OpenAIServerBackend.max_backoff=0.1 is invalid: must be at least backoff \(0.5\)",
+        ),
+        (
+            lambda: OpenAIServerBackend("127.0.0.1:8000/v1", "m"),
+            r"OpenAIServerBackend.base_url='127.0.0.1:8000/v1' is invalid: must start with http",
+        ),
     ],
     ids=[
         "negative-seed",
@@ -61,6 +74,9 @@ def fake() -> ScriptedChatModel:
         "middleware-policy-dict",
         "context-step-not-str",
         "object-not-verifier",
+        "negative-backoff",
+        "max-backoff-below-backoff",
+        "url-without-scheme",
     ],
 )
 def test_bad_construction_is_rejected_naming_the_field(build: Any, match: str) -> None:

@@ -81,11 +81,25 @@ class OpenAIServerBackend:
         return_token_ids: bool = False,
     ) -> None:
         if max_retries < 0:
-            raise ConfigError("max_retries", max_retries, "must be 0 or more")
+            raise ConfigError("OpenAIServerBackend.max_retries", max_retries, "must be 0 or more")
         if timeout <= 0:
-            raise ConfigError("timeout", timeout, "must be greater than 0")
+            raise ConfigError("OpenAIServerBackend.timeout", timeout, "must be greater than 0")
         if max_concurrency is not None and max_concurrency < 1:
-            raise ConfigError("max_concurrency", max_concurrency, "must be at least 1")
+            raise ConfigError(
+                "OpenAIServerBackend.max_concurrency", max_concurrency, "must be at least 1"
+            )
+        if backoff < 0:
+            raise ConfigError("OpenAIServerBackend.backoff", backoff, "must be 0 or more")
+        if max_backoff < backoff:
+            raise ConfigError(
+                "OpenAIServerBackend.max_backoff",
+                max_backoff,
+                f"must be at least backoff ({backoff})",
+            )
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                "OpenAIServerBackend.base_url", base_url, "must start with http:// or https://"
+            )
         self.base_url = base_url
         self.model = model
         self.api_key = api_key
