@@ -7,15 +7,18 @@ One in-process vLLM engine on the embedded model, one HumanEval prompt (HumanEva
 * ``concurrent``: k single-sample requests at once (anyio task group);
 * ``n_request``: one request with ``n=k`` (what :class:`VLLMBackend` does);
 * ``scaled_step``: one scaled step with k branches through the package's engine
-  (``run_step`` with a fixed router and vote selection), when that API is importable.
+  (``run_step`` + ``BackendSampler``, a fixed router, vote selection), also with
+  ``ignore_eos`` so it generates exactly the tokens the ``n=k`` request does.
 
-More modes can be added with :func:`add_mode` (a callable taking the backend, the prompt and
-k, returning the number of generated tokens). Results go to
-``benchmarks/results/engine_efficiency.json``.
+Every (k, mode) is measured ``--repeats`` times, the modes interleaved; the summary gives the
+median wall time, tokens/s, and the ratios to the ``n=k`` request of the same k. Results go
+to ``benchmarks/results/engine_efficiency.json``. More modes can be added with
+:func:`add_mode` (a callable taking the backend, the prompt, k and the token count, returning
+the number of generated tokens).
 
 Example:
-    $ OMP_NUM_THREADS=2 VLLM_CPU_OMP_THREADS_BIND=0-1 HF_HUB_OFFLINE=1 \\
-        .venv-full/bin/python benchmarks/engine_efficiency.py --ks 1 2 4 8
+    $ .venv/bin/python benchmarks/engine_efficiency.py --ks 1 2 4 8 16 --enforce-eager
+    $ .venv/bin/python benchmarks/engine_efficiency.py --smoke       # k=1 and 2, 16 tokens
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ import argparse
 import json
 import os
 import platform
+import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +46,7 @@ Mode = Callable[[VLLMBackend, Sequence[BaseMessage], int, int], Awaitable[int]]
 
 MODES: dict[str, Mode] = {}
 RESULTS = Path(__file__).parent / "results" / "engine_efficiency.json"
+PLOT = Path(__file__).parent.parent / "docs" / "img" / "engine.png"
 
 
 def add_mode(name: str, mode: Mode) -> None:
@@ -97,27 +104,27 @@ add_mode("concurrent", concurrent)
 add_mode("n_request", n_request)
 
 
-def _add_scaled_step_mode() -> None:
-    """A scaled step with k branches through the package, if the engine API is there."""
-    try:
-        from langgraph_scaling.engine import run_step
-        from langgraph_scaling.policy import ScalingPolicy
-        from langgraph_scaling.routing import FixedRouter
-        from langgraph_scaling.sampling import BackendSampler
-    except ImportError:
-        return
+async def scaled_step(
+    backend: VLLMBackend, messages: Sequence[BaseMessage], k: int, mt: int
+) -> int:
+    from langgraph_scaling.engine import run_step
+    from langgraph_scaling.policy import ScalingPolicy
+    from langgraph_scaling.sampling import BackendSampler
 
-    async def scaled_step(
-        backend: VLLMBackend, messages: Sequence[BaseMessage], k: int, mt: int
-    ) -> int:
-        # ignore_eos is not a policy option, so branches may stop early: tokens are counted.
-        policy = ScalingPolicy(router=FixedRouter(k), max_new_tokens=mt, seed=1000)
-        outcome: Any = await run_step(BackendSampler(backend, messages, policy), policy)
-        report = getattr(outcome, "report", None)
-        tokens = getattr(report, "tokens_out", None)
-        return int(tokens) if isinstance(tokens, int) else 0
+    policy = ScalingPolicy(router=k, max_new_tokens=mt, seed=1000, temperature=0.8)
+    sampler = BackendSampler(backend, messages, policy, extra={"ignore_eos": True})
+    outcome = await run_step(sampler, policy)
+    return outcome.report.tokens_out
 
-    add_mode("scaled_step", scaled_step)
+
+add_mode("scaled_step", scaled_step)
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
 
 
 def humaneval_messages(task_id: str) -> list[BaseMessage]:
@@ -144,20 +151,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         startup = time.perf_counter() - started
         prompt_tokens = len(backend.render_prompt(_request(messages, 1, 0, 1)))
         await n_request(backend, messages, 1, 8)  # warm-up
-        for k in args.ks:
-            for name in args.modes or list(MODES):
-                t0 = time.perf_counter()
-                tokens = await MODES[name](backend, messages, k, args.max_tokens)
-                wall = time.perf_counter() - t0
-                row = {
-                    "mode": name,
-                    "k": k,
-                    "wall_s": round(wall, 3),
-                    "tokens_out": tokens,
-                    "tokens_per_s": round(tokens / wall, 2) if wall else None,
-                }
-                print(json.dumps(row), flush=True)
-                rows.append(row)
+        for rep in range(args.repeats):
+            for k in args.ks:
+                modes = args.modes or list(MODES)
+                for name in modes[rep % len(modes) :] + modes[: rep % len(modes)]:
+                    t0 = time.perf_counter()
+                    tokens = await MODES[name](backend, messages, k, args.max_tokens)
+                    wall = time.perf_counter() - t0
+                    row = {
+                        "repeat": rep,
+                        "mode": name,
+                        "k": k,
+                        "wall_s": round(wall, 3),
+                        "tokens_out": tokens,
+                        "tokens_per_s": round(tokens / wall, 2) if wall else None,
+                    }
+                    print(json.dumps(row), flush=True)
+                    rows.append(row)
     return {
         "benchmark": "engine_efficiency",
         "model": str(backend.options.model or "embedded"),
@@ -168,13 +178,39 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "ks": args.ks,
         "engine_startup_s": round(startup, 1),
         "enforce_eager": args.enforce_eager,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
         "machine": {
-            "cpus": os.cpu_count(),
+            "cpus": len(os.sched_getaffinity(0)),
+            "cpu": _cpu_model(),
             "platform": platform.platform(),
             "omp_threads": os.environ.get("OMP_NUM_THREADS"),
         },
+        "repeats": args.repeats,
         "results": rows,
+        "summary": summarise(rows),
     }
+
+
+def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per k and mode: median wall, median tokens/s, and both as ratios to ``n_request``."""
+    out: dict[str, dict[str, Any]] = {}
+    for k in sorted({r["k"] for r in rows}):
+        per: dict[str, Any] = {}
+        for mode in dict.fromkeys(r["mode"] for r in rows):
+            rs = [r for r in rows if r["k"] == k and r["mode"] == mode]
+            if rs:
+                per[mode] = {
+                    "wall_s": statistics.median(r["wall_s"] for r in rs),
+                    "tokens_per_s": statistics.median(r["tokens_per_s"] or 0 for r in rs),
+                    "tokens_out": statistics.median(r["tokens_out"] for r in rs),
+                }
+        base = per.get("n_request")
+        for v in per.values():
+            if base:
+                v["wall_vs_n_request"] = round(v["wall_s"] / base["wall_s"], 3)
+        out[str(k)] = per
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -187,14 +223,57 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--kv-cache-gib", type=float, default=2.0)
     parser.add_argument("--enforce-eager", action="store_true")
     parser.add_argument("--task", default="HumanEval/2")
+    parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--smoke", action="store_true", help="k=1,2, 16 tokens, nothing written")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.ks, args.max_tokens, args.repeats, args.enforce_eager = [1, 2], 16, 1, True
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    _add_scaled_step_mode()
+    from langgraph_scaling.backends._cpu import cpu_thread_env
+
+    for key, value in cpu_thread_env().items():
+        os.environ.setdefault(key, value)
     result = anyio.run(run, args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    print(json.dumps(result["summary"], indent=1))
+    if not args.smoke:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        plot(result, PLOT)
+        print(f"wrote {args.out} and {PLOT}")
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    """Tokens/s against k for every mode, and wall time as a ratio to the n=k request."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    summary = result["summary"]
+    ks = sorted(int(k) for k in summary)
+    modes = list(summary[str(ks[0])])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
+    for mode in modes:
+        left.plot(ks, [summary[str(k)][mode]["tokens_per_s"] for k in ks], marker="o", label=mode)
+        right.plot(ks, [summary[str(k)][mode].get("wall_vs_n_request", 0) for k in ks], marker="o")
+    for ax in (left, right):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.set_xlabel("branches k")
+        ax.grid(alpha=0.3)
+    left.set_ylabel("generated tokens per second")
+    left.legend(fontsize=8)
+    right.set_yscale("log", base=2)
+    right.set_ylabel("wall time / wall of one n=k request")
+    fig.suptitle(
+        f"k branches of {result['max_tokens']} tokens each on the embedded model "
+        f"(median of {result['repeats']}; {result['machine']['cpus']} CPU cores)"
+    )
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

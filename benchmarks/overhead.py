@@ -33,7 +33,7 @@ import anyio
 from langchain_core.messages import HumanMessage
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scaling import machine
+from _common import IMG, bars, machine
 
 from langgraph_scaling import ScaledChatModel, ScalingPolicy
 from langgraph_scaling.engine import run_step
@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=200)
     p.add_argument("--concurrent", type=int, default=100)
     p.add_argument("--out", default=str(RESULTS))
+    p.add_argument("--plot", default=str(IMG / "overhead.png"))
     p.add_argument("--smoke", action="store_true", help="k=2, few repeats, nothing written")
     args = p.parse_args(argv)
     k, repeats, conc = (2, 5, 5) if args.smoke else (args.k, args.repeats, args.concurrent)
@@ -132,7 +133,23 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(out, indent=1))
     if not args.smoke:
         Path(args.out).write_text(json.dumps(out, indent=1), encoding="utf-8")
+        plot(out, Path(args.plot))
     return 0
+
+
+def plot(out: dict[str, Any], path: Path) -> None:
+    """Median milliseconds per step of the three paths, with the ratio to the baseline."""
+    rows = {n: r for n, r in out["results"].items() if "median_ms" in r}
+    base = rows["baseline"]["median_ms"]
+    text = {n: f"{r['median_ms']:.2f} ms ({r['median_ms'] / base:.2f}x)" for n, r in rows.items()}
+    bars(
+        path,
+        f"One k={out['k']} step on an instant fake model: the package's overhead "
+        f"({out['results']['throughput']['steps_per_s']} steps/s at "
+        f"{out['results']['throughput']['concurrent_steps']} concurrent)",
+        [("median ms per step", {n: r["median_ms"] for n, r in rows.items()})],
+        labels=[text],
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Peers in their own environment: DSPy ``BestOfN`` and its_hub ``BestOfN`` on one server.
+"""Peers in their own environment: DSPy ``BestOfN`` / ``Refine`` and its_hub ``BestOfN``.
 
 Runs in a separate virtual environment that has ``dspy`` and ``its-hub`` (they are not
 dependencies of this package), driven by ``peers_langgraph_send.py --peers-python ...``: it
@@ -14,7 +14,11 @@ subprocess (not the package's sandbox: the peers have none).
 * ``dspy``: ``dspy.BestOfN(dspy.Predict(...), N=k, reward_fn, threshold=1.0)`` over
   ``dspy.LM("openai/...")`` (DSPy's own prompt format; BestOfN samples at temperature 1.0
   whatever the LM says, stops at the first rollout that reaches the threshold, and runs its
-  rollouts one after another).
+  rollouts one after another);
+* ``dspy_refine``: ``dspy.Refine`` with the same module, reward and threshold: rollouts one
+  after another, and after each one below the threshold an extra LM call (``OfferFeedback``)
+  writes advice that the next rollout gets as a hint. It sees the reward's value and code,
+  not the failing tests.
 
 Example:
     $ /tmp/peers-venv/bin/python benchmarks/peers_dspy_its_hub.py job.json out.json
@@ -116,7 +120,9 @@ def run_its_hub(job: dict[str, Any], problem: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_dspy(job: dict[str, Any], problem: dict[str, Any]) -> dict[str, Any]:
+def run_dspy(
+    job: dict[str, Any], problem: dict[str, Any], *, refine: bool = False
+) -> dict[str, Any]:
     import dspy
 
     lm = dspy.LM(
@@ -134,7 +140,8 @@ def run_dspy(job: dict[str, Any], problem: dict[str, Any]) -> dict[str, Any]:
         calls.append(1)
         return visible_score(problem, pred.code)
 
-    module = dspy.BestOfN(dspy.Predict(sig), N=job["k"], reward_fn=reward, threshold=1.0)
+    wrapper = dspy.Refine if refine else dspy.BestOfN
+    module = wrapper(dspy.Predict(sig), N=job["k"], reward_fn=reward, threshold=1.0)
     from dspy.clients.base_lm import GLOBAL_HISTORY
 
     seen = len(GLOBAL_HISTORY)
@@ -145,7 +152,7 @@ def run_dspy(job: dict[str, Any], problem: dict[str, Any]) -> dict[str, Any]:
             pred, note = None, f"{type(exc).__name__}: {exc}"[:300]
         else:
             note = None if pred is not None else "no rollout parsed"
-    history = GLOBAL_HISTORY[seen:]  # BestOfN calls copies of ``lm`` (temperature 1.0)
+    history = GLOBAL_HISTORY[seen:]  # rollouts call copies of ``lm`` (temperature 1.0)
     tin = sum((h.get("usage") or {}).get("prompt_tokens", 0) for h in history)
     tout = sum((h.get("usage") or {}).get("completion_tokens", 0) for h in history)
     text = getattr(pred, "code", None) or ""
@@ -153,15 +160,19 @@ def run_dspy(job: dict[str, Any], problem: dict[str, Any]) -> dict[str, Any]:
         "text": text,
         "tokens_in": tin,
         "tokens_out": tout,
-        "samples": len(history),
-        "rewarded": len(calls),
+        "samples": len(calls),  # candidates rewarded (Refine's advice calls are not samples)
+        "lm_calls": len(history),
         "note": note,
     }
 
 
+def run_dspy_refine(job: dict[str, Any], problem: dict[str, Any]) -> dict[str, Any]:
+    return run_dspy(job, problem, refine=True)
+
+
 def main() -> int:
     job = json.loads(Path(sys.argv[1]).read_text())
-    peers = {"its_hub": run_its_hub, "dspy": run_dspy}
+    peers = {"its_hub": run_its_hub, "dspy": run_dspy, "dspy_refine": run_dspy_refine}
     out: dict[str, Any] = {}
     for problem in job["problems"]:
         for name in job["peers"]:

@@ -12,8 +12,10 @@ check and the highest visible-test score as the pick, judged by the hidden tests
 * ``package/chat_model``: the same agent through ``ScaledChatModel(ChatOpenAI(...))``
   (k concurrent calls, as the ``Send`` graph makes), to separate the n=k effect.
 
-The variants' order rotates from problem to problem. Results go to
-``benchmarks/results/peers_langgraph_send.json``.
+With ``--peers-python`` (a venv holding ``dspy`` and ``its-hub``), DSPy ``BestOfN`` and
+``Refine`` and its_hub ``BestOfN`` run on each problem right after the in-process variants,
+through ``peers_dspy_its_hub.py``. The order of the variants rotates from problem to problem.
+Results go to ``benchmarks/results/peers_langgraph_send.json``.
 
 Example:
     $ .venv/bin/python benchmarks/peers_langgraph_send.py --tasks 0-9 --k 4
@@ -37,7 +39,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scaling import machine
+from _common import IMG, bars, machine
 
 from langgraph_scaling.report import Candidate
 from langgraph_scaling.tasks import (
@@ -178,14 +180,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         "passed": await judge(answer, hidden),
                         "tokens_in": tin,
                         "tokens_out": tout,
+                        "samples": k,
                         "wall_s": round(wall, 2),
                     }
                 )
                 print(rows[-1], flush=True)
-        if args.peers_python:
-            done = {r["task_id"] for r in rows}
-            tasks = [t for t in humaneval_tasks(ids) if t[0].id in done]
-            rows += await _peers(args, url, k, tasks, judge)
+            if args.peers_python:  # the same problem, right after (their order rotates too)
+                peers = args.peers.split(",")
+                peers = peers[i % len(peers) :] + peers[: i % len(peers)]
+                rows += await _peers(args, url, k, peers, [(task, hidden)], judge)
     return {
         "k": k,
         "server_start_s": round(start_s, 1),
@@ -195,7 +198,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _peers(
-    args: argparse.Namespace, url: str, k: int, tasks: Sequence[Any], judge: Any
+    args: argparse.Namespace,
+    url: str,
+    k: int,
+    peers: Sequence[str],
+    tasks: Sequence[Any],
+    judge: Any,
 ) -> list[dict[str, Any]]:
     """DSPy / its_hub in their own venv (``peers_dspy_its_hub.py``), judged here."""
     import tempfile
@@ -204,7 +212,7 @@ async def _peers(
         "url": url,
         "model": SERVED,
         "k": k,
-        "peers": args.peers.split(","),
+        "peers": list(peers),
         "problems": [
             {
                 "task_id": task.id,
@@ -255,6 +263,7 @@ async def _peers(
                     "tokens_in": res["tokens_in"],
                     "tokens_out": res["tokens_out"],
                     "samples": res["samples"],
+                    "lm_calls": res.get("lm_calls", res["samples"]),
                 }
             rows.append(row)
             print(row, flush=True)
@@ -269,6 +278,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         out[name] = {
             "problems": len(rs),
             "accuracy": sum(r["passed"] for r in rs) / len(rs),
+            "samples_per_problem": sum(r.get("samples", 0) for r in rs) / len(rs),
             "tokens_in_per_problem": sum(r["tokens_in"] for r in rs) / len(rs),
             "tokens_out_per_problem": sum(r["tokens_out"] for r in rs) / len(rs),
             "wall_s_per_problem": sum(r["wall_s"] for r in rs) / len(rs),
@@ -290,7 +300,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--peers-python", help="python of a venv with dspy and its-hub")
     p.add_argument("--peers-deadline", type=float, default=None, help="unix time to stop peers")
-    p.add_argument("--peers", default="its_hub,dspy", help="which peers (with --peers-python)")
+    p.add_argument(
+        "--peers", default="its_hub,dspy,dspy_refine", help="which peers (with --peers-python)"
+    )
     p.add_argument("--smoke", action="store_true", help="2 problems, k=2, nothing written")
     args = p.parse_args(argv)
     res = anyio.run(run, args)
@@ -304,7 +316,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(json.dumps(res["summary"], indent=1))
     if not args.smoke:
         Path(args.out).write_text(json.dumps(res, indent=1), encoding="utf-8")
+        plot(res, IMG / "peers.png")
     return 0
+
+
+def plot(res: dict[str, Any], path: Path) -> None:
+    """Accuracy, wall time, tokens and samples per problem for every variant."""
+    summary = {name: v for name, v in res["summary"].items() if v["problems"]}
+    problems = min(v["problems"] for v in summary.values())
+    bars(
+        path,
+        f"Same server, same {problems} HumanEval problems, k={res['k']}: peers side by side",
+        [
+            ("accuracy on hidden tests (%)", {n: 100 * v["accuracy"] for n, v in summary.items()}),
+            ("wall s per problem", {n: v["wall_s_per_problem"] for n, v in summary.items()}),
+            (
+                "tokens per problem (prompt + output)",
+                {
+                    n: v["tokens_in_per_problem"] + v["tokens_out_per_problem"]
+                    for n, v in summary.items()
+                },
+            ),
+            ("samples per problem", {n: v["samples_per_problem"] for n, v in summary.items()}),
+        ],
+    )
 
 
 if __name__ == "__main__":

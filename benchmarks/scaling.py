@@ -12,8 +12,9 @@ Three phases, so the expensive one runs once:
   hidden-test accuracy of each selection strategy (the package's ``select`` on package
   ``Candidate`` objects), plus pass@k (unbiased estimator: the oracle upper bound) and the
   greedy point; plots ``docs/img/scaling.png``.
-* ``refine`` (live engine): on the problems where best-of-N fails the visible tests, run
-  ``selection="refine"`` over the pool's N candidates with real revisions from the engine.
+* ``refine`` (live engine): per problem, ``selection="refine"`` starting from the pool's
+  first sample (``--start``) with up to ``--rounds`` real revisions from the engine, each fed
+  the visible tests' feedback; ``analyse`` reads the refine curve at k = 1 + rounds off it.
 
 Example:
     $ .venv/bin/python benchmarks/scaling.py sample --tasks 0-39 --n 8
@@ -29,7 +30,6 @@ import hashlib
 import json
 import math
 import os
-import platform
 import random
 import sys
 import time
@@ -42,6 +42,7 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _pool
+from _common import machine
 
 from langgraph_scaling.selection import select
 
@@ -54,16 +55,6 @@ METHODS: dict[str, tuple[Any, _pool.KeyName, bool]] = {
     "first_pass (visible tests)": ("first_pass", "code", True),
 }
 """Curve name -> (package selection, vote key, whether visible-test verdicts are attached)."""
-
-
-def machine() -> dict[str, Any]:
-    """Cores, CPU model, Python: recorded next to every result."""
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    return {"cpus": len(os.sched_getaffinity(0)), "cpu": cpu, "python": platform.python_version()}
 
 
 # -- analysis (pure) -----------------------------------------------------------------------
@@ -131,7 +122,7 @@ def plot(res: dict[str, Any], path: Path, refine: dict[str, Any] | None = None) 
     import matplotlib.pyplot as plt
 
     ks = res["ks"]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.6), sharey=True)
     xs_tokens = [res["tokens_per_problem"][k] for k in ks]
     for ax, xs, label in (
         (axes[0], ks, "samples per problem (k)"),
@@ -153,28 +144,33 @@ def plot(res: dict[str, Any], path: Path, refine: dict[str, Any] | None = None) 
                 label="greedy (T=0)",
             )
         if refine is not None:
-            rx = refine["samples_per_problem"] if ax is axes[0] else refine["tokens_per_problem"]
-            ax.scatter(
-                [rx],
-                [100 * refine["accuracy"]],
+            pts = refine["points"]
+            rx = [
+                pts[k]["samples_per_problem" if ax is axes[0] else "tokens_per_problem"]
+                for k in pts
+            ]
+            ax.plot(
+                rx,
+                [100 * pts[k]["accuracy"] for k in pts],
+                ":",
                 marker="D",
-                s=70,
                 c="tab:red",
-                zorder=5,
-                label=f"refine@{refine['k']} (live revisions)",
+                label=f"refine: {refine['start']} sample + up to k-{refine['start']} "
+                "revisions (x = samples spent)",
             )
         ax.set_xscale("log", base=2)
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
     axes[0].set_xticks(ks, [str(k) for k in ks])
     axes[0].set_ylabel("accuracy on hidden tests (%)")
-    axes[0].legend(fontsize=8, loc="lower right")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)
     fig.suptitle(
         f"HumanEval/0-{res['problems'] - 1}: accuracy against compute, one shared pool of "
         f"{res['samples_per_problem']} samples per problem (T=0.8), "
         f"mean over {res['repeats']} random orders"
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -301,6 +297,15 @@ async def sample_pool(args: argparse.Namespace) -> None:
         },
         "pool": [],
     }
+    rows: dict[str, dict[str, Any]] = {}
+    old = _pool.load(out) if args.extend else None
+    if old is not None:
+        # Grow an existing pool to n samples per problem: the new branches get the seeds
+        # that follow the stored ones (seed + stored, ...), so the grown pool holds the same
+        # per-branch seeds 0..n-1 as one n-request would.
+        runs = [*old["meta"].pop("earlier_runs", []), old["meta"]]
+        data["meta"] |= {"earlier_runs": runs}
+        rows = {p["task_id"]: p for p in old["pool"]}
     backend = embedded_backend()
     t0 = time.monotonic()
     await backend.start()
@@ -310,10 +315,14 @@ async def sample_pool(args: argparse.Namespace) -> None:
             if args.deadline and time.time() > args.deadline:
                 data["meta"]["stopped_early"] = f"deadline reached before {task.id}"
                 break
+            row = rows.get(task.id)
+            have = len(row["samples"]) if row else 0
+            if have >= n:
+                continue
             msgs = prompt_messages(task)
             t = time.monotonic()
             try:
-                pooled = await _step(backend, task, n, 0.8, args.seed)
+                pooled = await _step(backend, task, n - have, 0.8, args.seed + have)
             except ScalingError as exc:  # recorded and skipped; the engine itself is fine
                 data["meta"].setdefault("errors", {})[task.id] = str(exc)[:300]
                 continue
@@ -322,31 +331,39 @@ async def sample_pool(args: argparse.Namespace) -> None:
             t_greedy = time.monotonic() - t - t_pool
             cands = pooled.candidates + ([greedy.winner] if greedy else [])
             records = await _enrich(task, hidden, cands)
-            data["pool"].append(
-                {
+            for r in records[: n - have]:
+                r["index"] += have
+            if row is None:
+                row = rows[task.id] = {
                     "task_id": task.id,
                     "prompt_chars": sum(len(m.text) for m in msgs),
                     "n_messages": len(msgs),
                     "prompt_tokens": max(c.tokens_in for c in pooled.candidates),
-                    "wall_s": {"pool": round(t_pool, 2), "greedy": round(t_greedy, 2)},
-                    "samples": records[:n],
-                    "greedy": records[n] if greedy else None,
+                    "wall_s": {"pool": 0.0, "greedy": 0.0},
+                    "samples": [],
+                    "greedy": None,
                 }
-            )
+            row["wall_s"]["pool"] = round(row["wall_s"]["pool"] + t_pool, 2)
+            row["wall_s"]["greedy"] = round(row["wall_s"]["greedy"] + t_greedy, 2)
+            row["samples"] += records[: n - have]
+            row["greedy"] = records[n - have] if greedy else row["greedy"]
+            data["pool"] = sorted(rows.values(), key=lambda p: int(p["task_id"].split("/")[1]))
             _pool.save(data, out)
-            solved = sum(r["hidden_passed"] for r in records[:n])
-            print(f"{task.id}: pool {t_pool:.1f}s, hidden {solved}/{n}", flush=True)
+            solved = sum(r["hidden_passed"] for r in row["samples"])
+            print(f"{task.id}: +{n - have} in {t_pool:.1f}s, hidden {solved}/{n}", flush=True)
         data["meta"]["wall_s"] = round(time.monotonic() - t0, 1)
         _pool.save(data, out)
         if args.refine_deadline and data["pool"]:
-            await refine_rows(backend, data, rounds=args.rounds, deadline=args.refine_deadline)
+            await refine_rows(
+                backend, data, start=args.start, rounds=args.rounds, deadline=args.refine_deadline
+            )
             _pool.save(data, out)
     finally:
         await backend.aclose()
 
 
 async def refine_live(args: argparse.Namespace) -> None:
-    """``selection="refine"`` over the pool's candidates, revisions from the live engine."""
+    """``selection="refine"`` from the pool's first samples, revisions from the live engine."""
     from langgraph_scaling.backends.default import embedded_backend
 
     path = Path(args.out)
@@ -354,16 +371,34 @@ async def refine_live(args: argparse.Namespace) -> None:
     backend = embedded_backend()
     await backend.start()
     try:
-        await refine_rows(backend, data, rounds=args.rounds, deadline=args.refine_deadline)
+        await refine_rows(
+            backend,
+            data,
+            start=args.start,
+            rounds=args.rounds,
+            deadline=args.refine_deadline,
+            save=lambda: _pool.save(data, path),
+        )
     finally:
         await backend.aclose()
     _pool.save(data, path)
 
 
 async def refine_rows(
-    backend: Any, data: dict[str, Any], *, rounds: int, deadline: float | None
+    backend: Any,
+    data: dict[str, Any],
+    *,
+    start: int,
+    rounds: int,
+    deadline: float | None,
+    save: Any = None,
 ) -> None:
-    """Refine where best-of-N (sample order) fails the visible tests; rows into ``data``."""
+    """Per problem: the pool's first ``start`` samples, then up to ``rounds`` live revisions.
+
+    Every revision is kept with its visible verdict and hidden result, so the curve for any
+    smaller number of rounds is read off the same run: refine stops at the first candidate
+    that passes the visible tests, so a run cut after r rounds is the run with ``r`` rounds.
+    """
     from langgraph_scaling import ScalingPolicy
     from langgraph_scaling.engine import run_step
     from langgraph_scaling.sampling import BackendSampler
@@ -379,83 +414,95 @@ async def refine_rows(
     ids = [int(t.split("/")[1]) for t in by_id]
     rows: list[dict[str, Any]] = []
     data["refine"] = {
+        "start": start,
         "rounds": rounds,
+        "temperature": 0.8,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "rows": rows,
     }
     for task, hidden in humaneval_tasks(ids):
         prob = by_id[task.id]
-        samples = prob["samples"]
-        best = select("best", _pool.candidates(samples, verified=True)).winner
-        assert best is not None
-        row: dict[str, Any] = {
-            "task_id": task.id,
-            "best_visible": best.passed,
-            "best_hidden": bool(_pool.hidden_of(samples)[best.text]),
-        }
-        rows.append(row)
-        if best.passed:
-            continue
         if deadline and time.time() > deadline:
-            row["skipped"] = "deadline reached"
-            continue
+            data["refine"]["stopped_early"] = f"deadline reached before {task.id}"
+            break
         policy = ScalingPolicy(
-            router=len(samples),
+            router=start,
             selection="refine",
             refine_rounds=rounds,
             vote_key="code",
             temperature=0.8,
+            seed=0,
             max_new_tokens=512,
             max_concurrency=1,
             verifiers=tuple(task_verifiers(task)),
         )
         live = BackendSampler(backend, prompt_messages(task), policy)
-        replay = _pool.ReplaySampler(samples, prob["prompt_tokens"], reviser=live)
+        replay = _pool.ReplaySampler(prob["samples"][:start], prob["prompt_tokens"], reviser=live)
         t = time.monotonic()
         outcome = await run_step(replay, policy, step="propose")
-        row |= {
-            "refined": True,
-            "rounds": outcome.report.refine_rounds,
-            "visible": outcome.winner.passed,
-            "hidden": await judge(answer_from_text(task, outcome.winner.text), hidden),
-            "extra_tokens": sum(
-                c.tokens_in + c.tokens_out for c in outcome.candidates if c.round > 0
-            ),
-            "wall_s": round(time.monotonic() - t, 2),
-        }
-        print(task.id, row, flush=True)
+        revisions = []
+        for c in sorted(outcome.candidates, key=lambda c: c.round):
+            if c.round == 0:
+                continue
+            ok = c.status == "ok"
+            verdict = c.verdicts[0] if c.verdicts else None
+            revisions.append(
+                {
+                    "round": c.round,
+                    "status": c.status,
+                    "text": c.text,
+                    "tokens_in": c.tokens_in,
+                    "tokens_out": c.tokens_out,
+                    "visible_passed": bool(ok and verdict and verdict.passed),
+                    "visible_score": verdict.score if verdict else 0.0,
+                    "hidden_passed": ok and await judge(answer_from_text(task, c.text), hidden),
+                    "code_key": c.vote_key or f"#r{c.round}",
+                    "behavior_key": c.vote_key or f"#r{c.round}",
+                }
+            )
+        rows.append(
+            {"task_id": task.id, "revisions": revisions, "wall_s": round(time.monotonic() - t, 2)}
+        )
+        if save is not None:
+            save()
+        if revisions:
+            print(task.id, [(r["visible_passed"], r["hidden_passed"]) for r in revisions])
 
 
 # -- command line --------------------------------------------------------------------------
-def refine_summary(data: dict[str, Any]) -> dict[str, Any] | None:
-    """Accuracy and cost of refine@N: best-of-N in sample order, revised where it failed."""
+def refine_curve(data: dict[str, Any], ks: Sequence[int]) -> dict[str, Any] | None:
+    """Refine with a budget of k samples: the first ``start``, then up to k - start revisions.
+
+    Accuracy is the hidden result of what the engine would commit (``best`` over the
+    candidates so far); samples and tokens are what was actually spent (refine stops early).
+    """
     ref = data.get("refine")
-    if not ref:
+    if not ref or "start" not in ref or not ref["rows"]:
         return None
-    rows = [r for r in ref["rows"] if "skipped" not in r]
+    start = ref["start"]
     pool = {p["task_id"]: p for p in data["pool"]}
-    solved = sum(r["hidden"] if r.get("refined") else r["best_hidden"] for r in rows)
-    tokens = sum(
-        pool[r["task_id"]]["prompt_tokens"]
-        + sum(s["tokens_out"] for s in pool[r["task_id"]]["samples"])
-        + r.get("extra_tokens", 0)
-        for r in rows
-    )
-    k = len(next(iter(pool.values()))["samples"])
-    return {
-        "k": k,
-        "problems": len(rows),
-        "refined": sum(bool(r.get("refined")) for r in rows),
-        "skipped_for_time": len(ref["rows"]) - len(rows),
-        "accuracy": solved / len(rows),
-        "best_in_sample_order_accuracy": sum(r["best_hidden"] for r in rows) / len(rows),
-        "gained": sum(
-            bool(r.get("refined") and r["hidden"] and not r["best_hidden"]) for r in rows
-        ),
-        "lost": sum(bool(r.get("refined") and not r["hidden"] and r["best_hidden"]) for r in rows),
-        "samples_per_problem": k + sum(r.get("rounds", 0) for r in rows) / len(rows),
-        "tokens_per_problem": tokens / len(rows),
-    }
+    ks = [k for k in ks if start <= k <= start + ref["rounds"]]
+    out: dict[str, Any] = {"start": start, "problems": len(ref["rows"]), "points": {}}
+    for k in ks:
+        solved = samples = tokens = 0.0
+        for row in ref["rows"]:
+            prob = pool[row["task_id"]]
+            first = prob["samples"][:start]
+            used = [r for r in row["revisions"] if r["round"] <= k - start]
+            cands = _pool.candidates(first + used, verified=True)
+            winner = select("best", cands).winner
+            assert winner is not None
+            solved += (first + used)[winner.index]["hidden_passed"]
+            samples += len(first) + len(used)
+            tokens += prob["prompt_tokens"] + sum(s["tokens_out"] for s in first)
+            tokens += sum(r["tokens_in"] + r["tokens_out"] for r in used)
+        n = len(ref["rows"])
+        out["points"][k] = {
+            "accuracy": solved / n,
+            "samples_per_problem": samples / n,
+            "tokens_per_problem": tokens / n,
+        }
+    return out
 
 
 def greedy_from_eval(path: Path, task_ids: Sequence[str]) -> dict[str, Any]:
@@ -482,8 +529,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-greedy", action="store_true")
+    p.add_argument(
+        "--extend", action="store_true", help="sample: grow the pool in --out to --n per problem"
+    )
     p.add_argument("--repeats", type=int, default=100)
-    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--start", type=int, default=1, help="refine: pool samples before revising")
+    p.add_argument("--rounds", type=int, default=7, help="refine: most revision rounds")
     p.add_argument("--deadline", type=float, default=None, help="unix time to stop sampling")
     p.add_argument(
         "--refine-deadline",
@@ -519,13 +570,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         res["greedy"] = greedy_from_eval(
             Path(args.greedy_from), [p["task_id"] for p in data["pool"]]
         )
-    ref = refine_summary(data)
+    ref = refine_curve(data, res["ks"])
     res["refine"] = ref
     print(json.dumps({k: v for k, v in res.items() if k != "ks"}, indent=1))
     if not args.smoke:
         data["results"] = res
         _pool.save(data, Path(args.out))
-        plot(res, Path(args.plot), ref if ref and not ref["skipped_for_time"] else None)
+        plot(res, Path(args.plot), ref)
     return 0
 
 

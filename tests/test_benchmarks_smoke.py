@@ -12,8 +12,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
 
 import _pool
+import engine_efficiency
 import overhead
+import peers_langgraph_send
 import routers
+import sandbox_overhead
 import scaling
 
 pytestmark = pytest.mark.slow
@@ -39,6 +42,47 @@ def test_scaling_curves_on_a_synthetic_pool() -> None:
     assert res["greedy"]["problems"] == 4
 
 
+def _revision(rnd: int, *, passed: bool) -> dict[str, object]:
+    return {
+        "round": rnd,
+        "text": f"def f():\n    return {rnd}\n",
+        "tokens_in": 300,
+        "tokens_out": 100,
+        "visible_passed": passed,
+        "visible_score": 1.0 if passed else 0.5,
+        "hidden_passed": passed,
+        "code_key": f"r{rnd}",
+        "behavior_key": f"r{rnd}",
+    }
+
+
+def test_refine_curve_reads_every_budget_off_one_run() -> None:
+    pool = _pool.synthetic_pool(problems=1, n=4, seed=1)
+    first = pool[0]["samples"][0]
+    first.update(visible_passed=False, visible_score=0.0, hidden_passed=False)
+    data = {
+        "pool": pool,
+        "refine": {  # one problem, fixed on the third revision (the run stopped there)
+            "start": 1,
+            "rounds": 7,
+            "rows": [
+                {
+                    "task_id": pool[0]["task_id"],
+                    "revisions": [_revision(r, passed=r == 3) for r in (1, 2, 3)],
+                }
+            ],
+        },
+    }
+    curve = scaling.refine_curve(data, [1, 2, 4, 8, 16])
+    assert curve is not None
+    points = curve["points"]
+    assert list(points) == [1, 2, 4, 8]  # 16 is past 1 sample + 7 rounds
+    assert [points[k]["accuracy"] for k in points] == [0.0, 0.0, 1.0, 1.0]
+    assert [points[k]["samples_per_problem"] for k in points] == [1, 2, 4, 4]  # stopped early
+    extra = points[4]["tokens_per_problem"] - points[1]["tokens_per_problem"]
+    assert extra == 3 * (300 + 100)
+
+
 def test_routers_run_the_engine_over_the_replayed_pool() -> None:
     pool = _pool.synthetic_pool(problems=3, n=8, seed=2)
     res = anyio.run(lambda: routers.simulate(pool, repeats=2))
@@ -51,10 +95,61 @@ def test_routers_run_the_engine_over_the_replayed_pool() -> None:
 
 def test_plots_are_written(tmp_path: Path) -> None:
     pool = _pool.synthetic_pool(problems=2, n=4)
-    scaling.plot(scaling.curves(pool, [1, 2, 4], repeats=2), tmp_path / "s.png")
+    res = scaling.curves(pool, [1, 2, 4], repeats=2)
+    refine = {
+        "start": 1,
+        "points": {1: {"accuracy": 0.5, "samples_per_problem": 1, "tokens_per_problem": 200}},
+    }
+    scaling.plot(res, tmp_path / "s.png", refine)
     routers.plot(anyio.run(lambda: routers.simulate(pool, repeats=1)), tmp_path / "r.png")
-    assert (tmp_path / "s.png").stat().st_size > 10_000
-    assert (tmp_path / "r.png").stat().st_size > 10_000
+    rows = [
+        {
+            "task_id": f"t/{i}",
+            "variant": v,
+            "passed": i % 2 == 0,
+            "tokens_in": 100,
+            "tokens_out": 50,
+            "samples": 4,
+            "wall_s": 1.0 + i,
+        }
+        for i in range(2)
+        for v in ("send", "package/server")
+    ]
+    peers_langgraph_send.plot(
+        {"k": 4, "summary": peers_langgraph_send.summarise(rows)}, tmp_path / "p.png"
+    )
+    runs = [
+        {"mode": m, "k": k, "wall_s": w * k, "tokens_out": 16 * k, "tokens_per_s": 16 / w}
+        for k in (1, 2)
+        for m, w in (("sequential", 2.0), ("n_request", 1.0))
+    ]
+    engine_efficiency.plot(
+        {
+            "summary": engine_efficiency.summarise(runs),
+            "max_tokens": 16,
+            "repeats": 1,
+            "machine": {"cpus": 2},
+        },
+        tmp_path / "e.png",
+    )
+    for name in ("s", "r", "p", "e"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 10_000, name
+
+
+def test_engine_summary_is_relative_to_the_n_request() -> None:
+    runs = [
+        {"mode": "n_request", "k": 4, "wall_s": w, "tokens_out": 64, "tokens_per_s": 64 / w}
+        for w in (1.0, 3.0, 2.0)
+    ] + [{"mode": "scaled_step", "k": 4, "wall_s": 2.2, "tokens_out": 64, "tokens_per_s": 29.1}]
+    summary = engine_efficiency.summarise(runs)["4"]
+    assert summary["n_request"]["wall_s"] == 2.0  # the median
+    assert summary["scaled_step"]["wall_vs_n_request"] == 1.1
+
+
+def test_sandbox_overhead_smoke(capsys: pytest.CaptureFixture[str]) -> None:
+    assert sandbox_overhead.main(["--smoke"]) == 0
+    out = capsys.readouterr().out
+    assert '"passed": 3' in out and '"ratios_vs_bare"' in out
 
 
 def test_overhead_smoke(capsys: pytest.CaptureFixture[str]) -> None:
