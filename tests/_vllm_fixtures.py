@@ -11,6 +11,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 
 from langgraph_scaling.backends._server import VLLMServer
@@ -53,6 +54,35 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+ENGINE_START: dict[str, float] = {}
+"""How the event loop fared while the fixture's engine started: ``seconds``, ``ticks`` of a
+0.1 s ticker and the longest ``max_gap_s`` between two ticks."""
+
+
+async def start_watching_the_loop(backend: VLLMBackend) -> dict[str, float]:
+    """Start ``backend`` while a ticker runs on the same event loop; the ticker's record."""
+    gaps: list[float] = []
+
+    async def tick() -> None:
+        last = anyio.current_time()
+        while True:
+            await anyio.sleep(0.1)
+            now = anyio.current_time()
+            gaps.append(now - last)
+            last = now
+
+    t0 = anyio.current_time()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(tick)
+        await backend.start()
+        tg.cancel_scope.cancel()
+    return {
+        "seconds": anyio.current_time() - t0,
+        "ticks": len(gaps),
+        "max_gap_s": max(gaps, default=0.0),
+    }
+
+
 @pytest.fixture(scope="module")
 async def vllm_backend(anyio_backend: str) -> AsyncIterator[VLLMBackend]:
     """One in-process engine on the embedded model for the module."""
@@ -60,8 +90,11 @@ async def vllm_backend(anyio_backend: str) -> AsyncIterator[VLLMBackend]:
     backend = VLLMBackend(
         path, max_model_len=MAX_MODEL_LEN, kv_cache_gib=KV_CACHE_GIB, enforce_eager=ENFORCE_EAGER
     )
-    async with backend:
+    try:
+        ENGINE_START.update(await start_watching_the_loop(backend))
         yield backend
+    finally:
+        await backend.aclose()
 
 
 @pytest.fixture(scope="session")

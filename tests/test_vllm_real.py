@@ -19,8 +19,13 @@ from langgraph_scaling.backends.vllm import VLLMBackend, seed_runs
 from langgraph_scaling.errors import ConfigError, ModelPreparationError
 from langgraph_scaling.models.embedded import GGUFPart, assemble_gguf, is_prepared
 from tests._vllm_fixtures import (
+    ENFORCE_EAGER,
+    ENGINE_START,
+    KV_CACHE_GIB,
+    MAX_MODEL_LEN,
     anyio_backend,  # noqa: F401  (module-scoped: one engine for the module)
     humaneval_messages,
+    model_path_or_skip,
     vllm_backend,  # noqa: F401
     vllm_server_url,  # noqa: F401
 )
@@ -70,6 +75,14 @@ def test_seed_runs_rejects_wrong_length() -> None:
 
 @pytest.mark.model
 @pytest.mark.slow
+async def test_engine_start_leaves_the_event_loop_running(vllm_backend: VLLMBackend) -> None:  # noqa: F811
+    # The fixture started the engine (tens of seconds) while a 0.1 s ticker ran on the loop:
+    # the ticker kept ticking, so other graph steps and requests are served meanwhile.
+    assert ENGINE_START["seconds"] > 5, ENGINE_START  # a real start, not an already-built one
+    assert ENGINE_START["max_gap_s"] < 5.0, ENGINE_START
+    assert ENGINE_START["ticks"] > ENGINE_START["seconds"] * 2, ENGINE_START
+
+
 async def test_n_branches_from_one_engine_request(vllm_backend: VLLMBackend) -> None:  # noqa: F811
     request = humaneval_request(4)
     prompt_tokens = len(vllm_backend.render_prompt(request))
@@ -123,6 +136,38 @@ async def test_cancel_aborts_engine_request(vllm_backend: VLLMBackend) -> None: 
         await vllm_backend.sample(humaneval_request(1, max_tokens=16), after)
     assert len(after.samples) == 1
     assert after.samples[0].tokens_out > 0
+
+
+def _children() -> set[int]:
+    pids: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        pids |= {int(p) for p in (task / "children").read_text().split()}
+    return pids
+
+
+@pytest.mark.model
+@pytest.mark.slow
+async def test_cancelled_engine_start_leaves_no_engine_behind(vllm_backend: VLLMBackend) -> None:  # noqa: F811
+    # A caller that gives up while the engine is starting: the start finishes in its worker
+    # thread, then the new engine is shut down at once; its processes are gone after.
+    before = _children()
+    backend = VLLMBackend(
+        model_path_or_skip(),
+        max_model_len=MAX_MODEL_LEN,
+        kv_cache_gib=KV_CACHE_GIB,
+        enforce_eager=ENFORCE_EAGER,
+    )
+    with anyio.move_on_after(2) as scope:
+        await backend.start()
+    assert scope.cancelled_caught
+    assert backend.engine is None
+    with anyio.fail_after(30):
+        while _children() - before:  # noqa: ASYNC110 (polling the process table)
+            await anyio.sleep(0.2)
+    # The module's own engine is unaffected.
+    emit = Collector()
+    await vllm_backend.sample(humaneval_request(1, max_tokens=8), emit)
+    assert len(emit.samples) == 1
 
 
 @pytest.mark.model

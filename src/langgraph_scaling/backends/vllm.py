@@ -160,6 +160,10 @@ class VLLMBackend:
     async def start(self) -> None:
         """Build the engine (tens of seconds on CPU); later calls return at once.
 
+        The build runs in a worker thread, so the event loop keeps serving meanwhile. A
+        caller cancelled during the build waits for it to end; the new engine is then shut
+        down, not left running.
+
         Raises:
             BackendUnavailableError: vLLM is not installed or the engine failed to start.
         """
@@ -172,13 +176,25 @@ class VLLMBackend:
 
                 model = str(default_model_path())
             self._model_name = Path(model).name
+            # Built in a worker thread so the event loop keeps running meanwhile (tens of
+            # seconds). AsyncLLM supports this: outside a running loop it defers its output
+            # handler to the first request. The thread runs to its end even when the caller
+            # is cancelled; ``built`` keeps the engine it made so that it can be shut down.
+            built: list[Any] = []
             try:
-                # Built on the event loop thread: AsyncLLM binds its output loop to it.
-                self._engine = _build_engine(self.options, model)
-                self._tokenizer = self._engine.get_tokenizer()
-            except BackendError:
-                raise
-            except Exception as exc:
+                await anyio.to_thread.run_sync(
+                    lambda: built.append(_build_engine(self.options, model))
+                )
+                self._engine = built[0]
+                self._tokenizer = await anyio.to_thread.run_sync(self._engine.get_tokenizer)
+                # One round trip to the engine core from this loop: its output task now runs
+                # here, and an engine that died while starting fails now, not mid-step.
+                await self._engine.is_sleeping()
+            except BaseException as exc:
+                self._engine = built[0] if built else None
+                await self.aclose()
+                if isinstance(exc, BackendError) or not isinstance(exc, Exception):
+                    raise
                 raise BackendUnavailableError(
                     f"The vLLM engine for {model!r} failed to start: {exc}"
                 ) from exc
