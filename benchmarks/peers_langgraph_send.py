@@ -182,9 +182,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         "tokens_out": tout,
                         "samples": k,
                         "wall_s": round(wall, 2),
+                        "answer": answer[:2000],
                     }
                 )
-                print(rows[-1], flush=True)
+                print({k: v for k, v in rows[-1].items() if k != "answer"}, flush=True)
             if args.peers_python:  # the same problem, right after (their order rotates too)
                 peers = args.peers.split(",")
                 peers = peers[i % len(peers) :] + peers[: i % len(peers)]
@@ -264,9 +265,10 @@ async def _peers(
                     "tokens_out": res["tokens_out"],
                     "samples": res["samples"],
                     "lm_calls": res.get("lm_calls", res["samples"]),
+                    "answer": answer[:2000],
                 }
             rows.append(row)
-            print(row, flush=True)
+            print({k: v for k, v in row.items() if k != "answer"}, flush=True)
     return rows
 
 

@@ -6,6 +6,7 @@ generation is capped at a few dozen to 128 tokens.
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -138,6 +139,13 @@ async def test_cancel_aborts_engine_request(vllm_backend: VLLMBackend) -> None: 
     assert after.samples[0].tokens_out > 0
 
 
+def _live_engines() -> set[int]:
+    from vllm.v1.engine.async_llm import AsyncLLM
+
+    gc.collect()
+    return {id(o) for o in gc.get_objects() if type(o) is AsyncLLM}  # no proxies touched
+
+
 def _children() -> set[int]:
     pids: set[int] = set()
     for task in Path("/proc/self/task").iterdir():
@@ -150,7 +158,7 @@ def _children() -> set[int]:
 async def test_cancelled_engine_start_leaves_no_engine_behind(vllm_backend: VLLMBackend) -> None:  # noqa: F811
     # A caller that gives up while the engine is starting: the start finishes in its worker
     # thread, then the new engine is shut down at once; its processes are gone after.
-    before = _children()
+    before, engines = _children(), _live_engines()
     backend = VLLMBackend(
         model_path_or_skip(),
         max_model_len=MAX_MODEL_LEN,
@@ -164,6 +172,7 @@ async def test_cancelled_engine_start_leaves_no_engine_behind(vllm_backend: VLLM
     with anyio.fail_after(30):
         while _children() - before:  # noqa: ASYNC110 (polling the process table)
             await anyio.sleep(0.2)
+    assert _live_engines() <= engines, "the shut-down engine is still referenced"
     # The module's own engine is unaffected.
     emit = Collector()
     await vllm_backend.sample(humaneval_request(1, max_tokens=8), emit)

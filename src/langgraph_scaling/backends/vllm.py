@@ -198,6 +198,8 @@ class VLLMBackend:
                 raise BackendUnavailableError(
                     f"The vLLM engine for {model!r} failed to start: {exc}"
                 ) from exc
+            finally:
+                built.clear()  # the closure outlives this call; the engine must not
 
     async def aclose(self) -> None:
         """Shut the engine down (its worker processes exit); safe to call twice."""
