@@ -42,7 +42,8 @@ def bars(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 1, 4.4), squeeze=False)
+    width = max(4.2 * len(panels) + 1, 8.0)
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, 4.4), squeeze=False)
     for i, (ax, (ylabel, values)) in enumerate(zip(axes[0], panels, strict=True)):
         names = list(values)
         ax.bar(range(len(names)), [values[n] for n in names], color="tab:blue")
@@ -52,7 +53,7 @@ def bars(
         texts = labels[i] if labels else {n: f"{values[n]:.3g}" for n in names}
         for x, n in enumerate(names):
             ax.annotate(texts.get(n, ""), (x, values[n]), ha="center", va="bottom", fontsize=8)
-    fig.suptitle(title)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
