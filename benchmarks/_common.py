@@ -37,13 +37,8 @@ def bars(
 
     ``labels`` puts a text over each bar (e.g. a ratio); by default the value itself.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     width = max(4.2 * len(panels) + 1, 8.0)
-    fig, axes = plt.subplots(1, len(panels), figsize=(width, 4.4), squeeze=False)
+    fig, axes = subplots(len(panels), figsize=(width, 4.4), squeeze=False)
     for i, (ax, (ylabel, values)) in enumerate(zip(axes[0], panels, strict=True)):
         names = list(values)
         ax.bar(range(len(names)), [values[n] for n in names], color="tab:blue")
@@ -54,7 +49,24 @@ def bars(
         for x, n in enumerate(names):
             ax.annotate(texts.get(n, ""), (x, values[n]), ha="center", va="bottom", fontsize=8)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    save(fig, path)
+
+
+def subplots(ncols: int, *, figsize: tuple[float, float], **kwargs: Any) -> Any:
+    """``(figure, axes)``: one row of ``ncols`` panels, drawn off-screen (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(1, ncols, figsize=figsize, **kwargs)
+
+
+def save(fig: Any, path: Path, *, rect: tuple[float, float, float, float] | None = None) -> None:
+    """Lay the figure out (inside ``rect``), write it as a PNG at ``path`` and free it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout(rect=rect)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)

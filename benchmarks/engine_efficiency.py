@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+from _common import save, subplots
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from langgraph_scaling.backends._protocol import Sample, SampleRequest
@@ -245,15 +246,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def plot(result: dict[str, Any], path: Path) -> None:
     """Tokens/s against k for every mode, and wall time as a ratio to the n=k request."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     summary = result["summary"]
     ks = sorted(int(k) for k in summary)
     modes = list(summary[str(ks[0])])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
+    fig, (left, right) = subplots(2, figsize=(12, 4.6))
     for mode in modes:
         left.plot(ks, [summary[str(k)][mode]["tokens_per_s"] for k in ks], marker="o", label=mode)
         right.plot(ks, [summary[str(k)][mode].get("wall_vs_n_request", 0) for k in ks], marker="o")
@@ -270,10 +266,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
         f"k branches of {result['max_tokens']} tokens each on the embedded model "
         f"(median of {result['repeats']}; {result['machine']['cpus']} CPU cores)"
     )
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _pool
+from _common import save, subplots
 
 from langgraph_scaling import ScalingPolicy
 from langgraph_scaling.engine import run_step
@@ -110,15 +111,10 @@ async def simulate(
 
 def plot(res: dict[str, Any], path: Path) -> None:
     """Accuracy against samples and tokens: the fixed-k line and one point per router."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rows = res["policies"]
     fixed = {k: v for k, v in rows.items() if k.startswith("fixed")}
     others = {k: v for k, v in rows.items() if not k.startswith("fixed")}
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
+    fig, axes = subplots(2, figsize=(12, 4.8), sharey=True)
     for ax, key, label in (
         (axes[0], "samples_per_problem", "samples per problem (mean)"),
         (axes[1], "tokens_per_problem", "tokens per problem (mean)"),
@@ -152,10 +148,7 @@ def plot(res: dict[str, Any], path: Path) -> None:
         f"Routers on one shared pool: HumanEval/0-{res['problems'] - 1}, {res['pool_size']} "
         f"samples per problem, mean over {res['repeats']} random orders"
     )
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
