@@ -42,7 +42,7 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _pool
-from _common import machine
+from _common import machine, save, subplots
 
 from langgraph_scaling.selection import select
 
@@ -116,13 +116,8 @@ def curves(
 
 def plot(res: dict[str, Any], path: Path, refine: dict[str, Any] | None = None) -> None:
     """Accuracy against samples and against tokens per problem (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     ks = res["ks"]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5.6), sharey=True)
+    fig, axes = subplots(2, figsize=(12, 5.6), sharey=True)
     xs_tokens = [res["tokens_per_problem"][k] for k in ks]
     for ax, xs, label in (
         (axes[0], ks, "samples per problem (k)"),
@@ -170,10 +165,7 @@ def plot(res: dict[str, Any], path: Path, refine: dict[str, Any] | None = None) 
         f"{res['samples_per_problem']} samples per problem (T=0.8), "
         f"mean over {res['repeats']} random orders"
     )
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, rect=(0, 0.12, 1, 1))
 
 
 # -- sampling (live engine) ----------------------------------------------------------------
@@ -210,22 +202,8 @@ def _record(c: Any, hidden: bool, behavior: str) -> dict[str, Any]:
     }
 
 
-async def _retry(fn: Any, *args: Any) -> Any:
-    """``fn(*args)``, retried twice on the sandbox's rare BusyResourceError (reported)."""
-    for attempt in range(3):
-        try:
-            return await fn(*args)
-        except (anyio.BusyResourceError, ExceptionGroup) as exc:
-            busy = isinstance(exc, anyio.BusyResourceError) or exc.subgroup(
-                lambda e: isinstance(e, anyio.BusyResourceError)
-            )
-            if not busy or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
 async def _enrich(task: Any, hidden: dict[str, Any], cands: Sequence[Any]) -> list[dict[str, Any]]:
-    """Hidden-test result and behaviour key of every candidate (sandboxed, concurrently)."""
+    """Hidden-test result and behaviour key of every candidate (sandboxed, one at a time)."""
     from langgraph_scaling.tasks import answer_from_text
     from langgraph_scaling.tasks.humaneval import judge
     from langgraph_scaling.verifiers.execution import CodeExecutionVerifier
@@ -233,18 +211,16 @@ async def _enrich(task: Any, hidden: dict[str, Any], cands: Sequence[Any]) -> li
     inputs = visible_inputs(task.visible_tests, task.entry_point)
     runners = [CodeExecutionVerifier([x], function=task.entry_point) for x in inputs]
     out: list[dict[str, Any]] = []
-    # One sandbox run at a time: concurrent runs can hit anyio's BusyResourceError in the
-    # sandbox's pipe draining (reported; see docs/benchmarks.md).
     for c in cands:
         if c.status != "ok":
             out.append(_record(c, False, f"!failed:{c.index}"))
             continue
         answer = answer_from_text(task, c.text)
-        passed = await _retry(judge, answer, hidden)
+        passed = await judge(answer, hidden)
         if not runners:
             behavior = c.vote_key or ""
         else:
-            runs = [(await _retry(r.outputs, answer))[0] for r in runners]
+            runs = [(await r.outputs(answer))[0] for r in runners]
             parts = [
                 r.stdout.strip() if r.ok else f"!error:{r.limit_hit or r.exit_code}" for r in runs
             ]
@@ -266,7 +242,7 @@ async def _step(backend: Any, task: Any, n: int, temperature: float, seed: int) 
         temperature=temperature,
         seed=seed,
         max_new_tokens=512,
-        max_concurrency=1,  # one verification at a time (see _enrich)
+        max_concurrency=1,  # one verification at a time, as the recorded pool was made
         verifiers=tuple(task_verifiers(task)),
     )
     return await run_step(
