@@ -15,7 +15,25 @@ from langgraph.errors import GraphBubbleUp
 from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest
 from langgraph_scaling.errors import ConfigError
 
-__all__ = ["ChatModelBackend", "sampling_kwargs"]
+__all__ = ["ChatModelBackend", "branch_config", "sampling_kwargs"]
+
+
+def branch_config(index: int, base: RunnableConfig | None = None) -> RunnableConfig:
+    """The run config of branch ``index``'s model call: ``base``, tagged and marked.
+
+    Branch calls are traced as children but tagged ``nostream``, so only the committed answer
+    reaches ``stream_mode="messages"`` (a chat UI); ``scaling_branch`` names the branch.
+
+    Example:
+        >>> branch_config(2, {"tags": ["mine"]})["metadata"]
+        {'scaling_branch': 2}
+    """
+    base = base or {}
+    return {
+        **base,
+        "tags": [*base.get("tags", []), TAG_NOSTREAM],
+        "metadata": {**base.get("metadata", {}), "scaling_branch": index},
+    }
 
 
 def sampling_kwargs(model: BaseChatModel, temperature: float, seed: int | None) -> dict[str, Any]:
@@ -66,9 +84,7 @@ class ChatModelBackend:
             kwargs = sampling_kwargs(self.model, request.temperature, request.seeds[i])
             if request.max_tokens is not None and "max_tokens" in type(self.model).model_fields:
                 kwargs["max_tokens"] = request.max_tokens
-            # Branch calls are traced as children but kept out of stream_mode="messages":
-            # only the committed answer should reach a chat UI.
-            config: RunnableConfig = {"tags": [TAG_NOSTREAM], "metadata": {"scaling_branch": i}}
+            config = branch_config(i)
             try:
                 if limiter is not None:
                     async with limiter:

@@ -11,10 +11,9 @@ from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResp
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables.config import ensure_config, var_child_runnable_config
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from langgraph.constants import TAG_NOSTREAM
 from langgraph.errors import GraphBubbleUp
 
-from langgraph_scaling.backends.chat_model import sampling_kwargs
+from langgraph_scaling.backends.chat_model import branch_config, sampling_kwargs
 from langgraph_scaling.engine import EmitCandidate
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.langgraph._glue import run_scaled
@@ -47,23 +46,6 @@ def _candidate(index: int, response: ModelResponse[Any]) -> Candidate:
     )
 
 
-def _tag_branch(index: int) -> None:
-    """Mark this branch task's model call ``nostream``, as ``ScaledChatModel`` does.
-
-    The handler calls the model with the run config from the context, so a branch task (its
-    own copy of the context) sets it there. ``stream_mode="messages"`` then shows the
-    committed message once instead of every branch's.
-    """
-    config = ensure_config()
-    var_child_runnable_config.set(
-        {
-            **config,
-            "tags": [*config.get("tags", []), TAG_NOSTREAM],
-            "metadata": {**config.get("metadata", {}), "scaling_branch": index},
-        }
-    )
-
-
 class _HandlerSampler:
     def __init__(self, request: ModelRequest[Any], handler: Handler, policy: ScalingPolicy):
         self.request, self.handler, self.policy = request, handler, policy
@@ -87,7 +69,9 @@ class _HandlerSampler:
         limiter: anyio.CapacityLimiter | None,
     ) -> None:
         async def one(i: int) -> None:
-            _tag_branch(i)
+            # The handler calls the model with the run config from the context; this branch
+            # task has its own copy of the context, so its call is tagged here.
+            var_child_runnable_config.set(branch_config(i, ensure_config()))
             try:
                 if limiter is not None:
                     async with limiter:
