@@ -11,9 +11,10 @@ import os
 import platform
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 IMG = Path(__file__).parent.parent / "docs" / "img"
+T = TypeVar("T")
 
 
 def machine() -> dict[str, Any]:
@@ -24,6 +25,17 @@ def machine() -> dict[str, Any]:
             cpu = line.split(":", 1)[1].strip()
             break
     return {"cpus": len(os.sched_getaffinity(0)), "cpu": cpu, "python": platform.python_version()}
+
+
+def rotated(items: Sequence[T], turn: int) -> list[T]:
+    """``items`` started at position ``turn`` (wrapping), so that each takes its turn first.
+
+    Example:
+        >>> rotated(["a", "b", "c"], 4)
+        ['b', 'c', 'a']
+    """
+    start = turn % len(items)
+    return [*items[start:], *items[:start]]
 
 
 def bars(

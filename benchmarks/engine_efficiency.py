@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from _common import save, subplots
+from _common import rotated, save, subplots
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from langgraph_scaling.backends._protocol import Sample, SampleRequest
@@ -155,7 +155,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for rep in range(args.repeats):
             for k in args.ks:
                 modes = args.modes or list(MODES)
-                for name in modes[rep % len(modes) :] + modes[: rep % len(modes)]:
+                for name in rotated(modes, rep):
                     t0 = time.perf_counter()
                     tokens = await MODES[name](backend, messages, k, args.max_tokens)
                     wall = time.perf_counter() - t0

@@ -39,7 +39,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import IMG, bars, machine
+from _common import IMG, bars, machine, rotated
 
 from langgraph_scaling.report import Candidate
 from langgraph_scaling.tasks import (
@@ -169,7 +169,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for i, (task, hidden) in enumerate(humaneval_tasks(ids)):
             if args.deadline and time.time() > args.deadline:
                 break
-            for name in names[i % len(names) :] + names[: i % len(names)]:
+            for name in rotated(names, i):
                 t = time.monotonic()
                 answer, tin, tout = await variants[name](task)
                 wall = time.monotonic() - t
@@ -187,8 +187,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 print({k: v for k, v in rows[-1].items() if k != "answer"}, flush=True)
             if args.peers_python:  # the same problem, right after (their order rotates too)
-                peers = args.peers.split(",")
-                peers = peers[i % len(peers) :] + peers[: i % len(peers)]
+                peers = rotated(args.peers.split(","), i)
                 rows += await _peers(args, url, k, peers, [(task, hidden)], judge)
     return {
         "k": k,
