@@ -190,14 +190,14 @@ class VLLMBackend:
                 # One round trip to the engine core from this loop: its output task now runs
                 # here, and an engine that died while starting fails now, not mid-step.
                 await self._engine.is_sleeping()
-            except BaseException as exc:
+            except BaseException as exc:  # cancellation too: no half-started engine is kept
                 self._engine = built[0] if built else None
                 await self.aclose()
-                if isinstance(exc, BackendError) or not isinstance(exc, Exception):
-                    raise
-                raise BackendUnavailableError(
-                    f"The vLLM engine for {model!r} failed to start: {exc}"
-                ) from exc
+                if isinstance(exc, Exception) and not isinstance(exc, BackendError):
+                    raise BackendUnavailableError(
+                        f"The vLLM engine for {model!r} failed to start: {exc}"
+                    ) from exc
+                raise
             finally:
                 built.clear()  # the closure outlives this call; the engine must not
 
