@@ -1,10 +1,14 @@
-"""The run's private work directory: made, filled, handed to the run's uid, removed.
+"""The run's staging directory on the host: made, filled, removed.
+
+``files/`` holds the run's files (the launcher copies them into the sandbox's own tmpfs,
+so nothing the program writes ever reaches the host's disk); ``root/`` is the empty mount
+point of the sandbox's root. Only this process writes here (mode 0700, owned by it).
 
 Example:
     >>> import tempfile
     >>> from pathlib import Path
-    >>> wd = make_workdir(Path(tempfile.gettempdir()), {"a/b.txt": "hi"}, None)
-    >>> (wd / "a" / "b.txt").read_text()
+    >>> wd = make_workdir(Path(tempfile.gettempdir()), {"a/b.txt": "hi"})
+    >>> (wd / "files" / "a" / "b.txt").read_text()
     'hi'
     >>> remove_workdir(wd); wd.exists()
     False
@@ -31,12 +35,14 @@ def _target(workdir: Path, name: str) -> Path:
     return workdir.joinpath(*rel.parts)
 
 
-def make_workdir(root: Path, files: Mapping[str, str | bytes | Path], uid: int | None) -> Path:
-    """Create a private work dir under ``root`` holding ``files``, owned by ``uid``."""
+def make_workdir(root: Path, files: Mapping[str, str | bytes | Path]) -> Path:
+    """Create a private staging dir under ``root`` holding ``files`` (in ``files/``)."""
     workdir = Path(tempfile.mkdtemp(prefix="lgs-sbx-", dir=root))
     try:
+        (workdir / "root").mkdir()
+        (workdir / "files").mkdir()
         for name, content in files.items():
-            target = _target(workdir, name)
+            target = _target(workdir / "files", name)
             target.parent.mkdir(parents=True, exist_ok=True)
             if isinstance(content, Path):
                 if content.is_dir():
@@ -47,19 +53,10 @@ def make_workdir(root: Path, files: Mapping[str, str | bytes | Path], uid: int |
                 target.write_bytes(content)
             else:
                 target.write_text(content, encoding="utf-8")
-        if uid is not None:
-            _chown_tree(workdir, uid)
     except BaseException:
         remove_workdir(workdir)
         raise
     return workdir
-
-
-def _chown_tree(workdir: Path, uid: int) -> None:
-    os.chown(workdir, uid, uid)
-    for base, dirs, names in os.walk(workdir):
-        for name in dirs + names:
-            os.lchown(os.path.join(base, name), uid, uid)
 
 
 def remove_workdir(workdir: Path) -> None:

@@ -7,6 +7,8 @@ warning (``SandboxResult.isolated_network`` says which).
 
 Example:
     >>> import anyio
+
+from langgraph_scaling.sandbox import _seccomp
     >>> iso = anyio.run(probe_isolation)
     >>> isinstance(iso.features, tuple)
     True
@@ -17,13 +19,14 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
 
-__all__ = ["Cgroups", "Isolation", "exposed_dirs", "probe_isolation", "run_uid"]
+from langgraph_scaling.sandbox import _seccomp
+
+__all__ = ["Cgroups", "Isolation", "probe_isolation", "run_uid"]
 
 _NS_FLAGS = ("--net", "--pid", "--kill-child", "--mount", "--mount-proc", "--ipc", "--uts")
 _UID_BASE = 3_000_000_000
@@ -38,13 +41,15 @@ class Isolation:
         prefix: the ``unshare`` command line that puts a program into fresh namespaces.
         features: names of the isolation features in force.
         drop_uid: whether each run gets its own unprivileged uid.
-        mounts: whether the launcher can mount private tmpfs.
+        mounts: whether the launcher can build the run's own read-only root.
+        seccomp: whether the program gets the system-call filter (libseccomp is present).
     """
 
     prefix: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
     drop_uid: bool = False
     mounts: bool = False
+    seccomp: bool = False
 
     @property
     def network(self) -> bool:
@@ -60,14 +65,21 @@ async def probe_isolation() -> Isolation:
     if _cache:
         return _cache[0]
     unshare = shutil.which("unshare")
-    result = Isolation()
+    filtered = _seccomp.available()
+    result = Isolation(features=("seccomp",) if filtered else (), seccomp=filtered)
     if unshare is not None:
         root = os.geteuid() == 0
         prefix = (unshare, *_NS_FLAGS) if root else (unshare, "--map-root-user", *_NS_FLAGS)
         probe = await anyio.run_process([*prefix, "true"], check=False)
         if probe.returncode == 0:
-            feats = ("net", "pid", "mount", "ipc") + (("uid",) if root else ("userns",))
-            result = Isolation(prefix=prefix, features=feats, drop_uid=root, mounts=True)
+            feats = ("net", "pid", "mount", "ipc", "ro-root") + (("uid",) if root else ("userns",))
+            result = Isolation(
+                prefix=prefix,
+                features=feats + result.features,
+                drop_uid=root,
+                mounts=True,
+                seccomp=filtered,
+            )
     _cache[:] = [result]
     return result
 
@@ -77,28 +89,18 @@ def run_uid() -> int:
     return _UID_BASE + secrets.randbelow(1_000_000_000)
 
 
-def exposed_dirs(paths: list[str]) -> list[tuple[str, str]]:
-    """``(blocked_dir, child)`` pairs to re-expose so an unprivileged uid reaches ``paths``.
-
-    A blocked dir is an ancestor others may not traverse (e.g. ``/root``); the launcher
-    covers it with a tmpfs holding only ``child`` (e.g. ``.pyenv``).
-    """
-    found: dict[str, str] = {}
-    for path in paths:
-        parts = Path(os.path.realpath(path)).parts
-        for depth in range(1, len(parts) - 1):
-            here = os.path.join(*parts[: depth + 1])
-            if not os.stat(here).st_mode & stat.S_IXOTH:
-                found.setdefault(here, parts[depth + 1])
-                break
-    return sorted(found.items())
-
-
 @dataclass
 class Cgroups:
-    """The run's own memory and pids cgroups (cgroup v1 hierarchies), where they can be made."""
+    """The run's own memory and pids cgroups, where the machine lets this process make them.
+
+    cgroup v1: one group in each of the ``memory`` and ``pids`` hierarchies. cgroup v2: one
+    child of this process's cgroup, when that cgroup delegates ``memory``/``pids`` to its
+    children (its ``cgroup.subtree_control`` lists them, as under systemd's
+    ``Delegate=yes``). Elsewhere there are none, and a run is bounded by rlimits alone.
+    """
 
     dirs: list[Path] = field(default_factory=list)
+    version: int = 0
 
     @property
     def procs(self) -> list[str]:
@@ -108,30 +110,54 @@ class Cgroups:
     @classmethod
     def create(cls, memory_mb: int | None, max_processes: int | None) -> Cgroups:
         """Make the cgroups; return an empty set when the machine does not allow it."""
-        groups = cls()
+        memory = memory_mb * 2**20 if memory_mb else None
         name = f"lgs-{secrets.token_hex(6)}"
-        wanted = {
-            "memory": ("memory.limit_in_bytes", memory_mb and memory_mb * 2**20),
-            "pids": ("pids.max", max_processes),
-        }
-        for ctrl, (knob, value) in wanted.items():
+        groups = cls(version=1)
+        for ctrl, knob, value in (
+            ("memory", "memory.limit_in_bytes", memory),
+            ("pids", "pids.max", max_processes),
+        ):
             base = _v1_base(ctrl)
-            if base is None or value is None:
-                continue
+            if base is not None and value is not None:
+                groups._make(base / name, {knob: value})
+        if groups.dirs:
+            return groups
+        return cls._create_v2(name, memory, max_processes)
+
+    @classmethod
+    def _create_v2(cls, name: str, memory: int | None, max_processes: int | None) -> Cgroups:
+        groups = cls(version=2)
+        base = _v2_base()
+        if base is None:
+            return groups
+        delegated = (base / "cgroup.subtree_control").read_text().split()
+        knobs: dict[str, int] = {}
+        if memory is not None and "memory" in delegated:
+            knobs |= {"memory.max": memory, "memory.swap.max": 0}
+        if max_processes is not None and "pids" in delegated:
+            knobs["pids.max"] = max_processes
+        if knobs:
+            groups._make(base / name, knobs)
+        return groups
+
+    def _make(self, path: Path, knobs: dict[str, int]) -> None:
+        try:
+            path.mkdir()
+        except OSError:
+            return
+        self.dirs.append(path)
+        for knob, value in knobs.items():
             try:
-                path = base / name
-                path.mkdir()
-                groups.dirs.append(path)
                 (path / knob).write_text(str(value))
             except OSError:
                 continue
-        return groups
 
     def events(self) -> set[str]:
         """``memory`` and/or ``processes`` when the run hit those cgroup limits."""
+        oom = "memory.oom_control" if self.version == 1 else "memory.events"
         hits: set[str] = set()
         for path in self.dirs:
-            if _counter(path / "memory.oom_control", "oom_kill") > 0:
+            if _counter(path / oom, "oom_kill") > 0:
                 hits.add("memory")
             if _counter(path / "pids.events", "max") > 0:
                 hits.add("processes")
@@ -151,16 +177,31 @@ class Cgroups:
         self.dirs.clear()
 
 
-def _v1_base(ctrl: str) -> Path | None:
+def _own_cgroups() -> list[tuple[str, str]]:
+    """``(controllers, path)`` of each hierarchy this process is in."""
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()
     except OSError:
-        return None
-    for line in lines:
-        _, ctrls, rel = line.split(":", 2)
+        return []
+    return [(ctrls, rel) for _, ctrls, rel in (line.split(":", 2) for line in lines)]
+
+
+def _v1_base(ctrl: str) -> Path | None:
+    for ctrls, rel in _own_cgroups():
         if ctrl in ctrls.split(","):
             base = _CG_ROOT / ctrl / rel.lstrip("/")
             return base if base.is_dir() else None
+    return None
+
+
+def _v2_base() -> Path | None:
+    """This process's cgroup on a pure cgroup v2 machine, if it is writable."""
+    if not (_CG_ROOT / "cgroup.controllers").is_file():
+        return None
+    for ctrls, rel in _own_cgroups():
+        base = _CG_ROOT / rel.lstrip("/")
+        if ctrls == "" and (base / "cgroup.subtree_control").is_file():
+            return base if os.access(base, os.W_OK) else None
     return None
 
 

@@ -45,7 +45,13 @@ class SandboxLimits(BaseModel):
     max_open_files: int | None = Field(default=256, gt=0)
     """Open file descriptors per process (``RLIMIT_NOFILE``)."""
     max_file_mb: int | None = Field(default=64, gt=0)
-    """Size of any one file written (``RLIMIT_FSIZE``), and of each private tmpfs."""
+    """Size of any one file written (``RLIMIT_FSIZE``)."""
+    disk_mb: int | None = Field(default=512, gt=0)
+    """Everything the run stores: its work dir, ``/tmp`` and ``/dev/shm`` share one tmpfs of
+    this size (space reserved with ``fallocate`` counts too). The pages are memory, charged
+    to the run's memory cgroup where there is one."""
+    max_files: int | None = Field(default=50_000, gt=0)
+    """Files and directories the run may create in that tmpfs (its inodes)."""
     max_output_bytes: int = Field(default=1_000_000, gt=0)
     """Bytes kept of stdout and of stderr each; the run is killed when either overflows."""
 

@@ -40,13 +40,7 @@ from langgraph_scaling.sandbox._io import (
     kill_tree,
     stop_after,
 )
-from langgraph_scaling.sandbox._isolation import (
-    Cgroups,
-    Isolation,
-    exposed_dirs,
-    probe_isolation,
-    run_uid,
-)
+from langgraph_scaling.sandbox._isolation import Cgroups, Isolation, probe_isolation, run_uid
 from langgraph_scaling.sandbox._limits import LimitHit, SandboxLimits, SandboxResult
 from langgraph_scaling.sandbox._policy import (
     infer_limit,
@@ -55,6 +49,7 @@ from langgraph_scaling.sandbox._policy import (
     rlimits,
     scrubbed_env,
 )
+from langgraph_scaling.sandbox._view import build_plan, probe_interpreter
 
 __all__ = ["FileSpec", "Sandbox"]
 
@@ -63,7 +58,7 @@ FileSpec = str | bytes | Path
 
 _LAUNCHER = str(Path(__file__).with_name("_launcher.py"))
 _CHANNEL_IN_MAX = 32 * 1024
-_TMP_DIRS = ("/tmp", "/dev/shm", "/var/tmp")
+_WORK = "/tmp/work"  # the work dir's path inside the sandbox (see _launcher.py)
 
 
 class Sandbox:
@@ -71,7 +66,12 @@ class Sandbox:
 
     Args:
         limits: default limits of every run.
-        python: interpreter for :meth:`run_python` (defaults to this one).
+        python: interpreter for :meth:`run_python` (defaults to this one). The sandbox shows
+            it, its standard library and its environment's ``bin`` read-only, wherever they
+            are installed, but none of its ``site-packages``.
+        packages: distributions installed for ``python`` that programs may import (with
+            their requirements), e.g. ``("pytest",)``; shown read-only.
+        expose: further host paths shown read-only at the same place (e.g. a toolchain).
         max_concurrency: runs at once (defaults to ``os.cpu_count()``).
         workdir_root: where work directories are made (defaults to the temp dir).
         require_isolation: raise :class:`SandboxError` instead of warning when namespaces
@@ -89,6 +89,8 @@ class Sandbox:
         limits: SandboxLimits | None = None,
         *,
         python: str | None = None,
+        packages: Sequence[str] = (),
+        expose: Sequence[str | Path] = (),
         max_concurrency: int | None = None,
         workdir_root: str | Path | None = None,
         require_isolation: bool = False,
@@ -97,9 +99,15 @@ class Sandbox:
             raise ConfigError("Sandbox.max_concurrency", max_concurrency, "must be at least 1")
         self.limits = limits or SandboxLimits()
         self.python = python or sys.executable
+        self.packages = tuple(packages)
+        self.expose = tuple(str(Path(p).resolve()) for p in expose)
         self.workdir_root = Path(workdir_root or tempfile.gettempdir())
         self.require_isolation = require_isolation
         self._limiter = anyio.CapacityLimiter(max_concurrency or os.cpu_count() or 1)
+
+    def share_limiter(self, other: Sandbox) -> None:
+        """Count this sandbox's runs against ``other``'s concurrency limit."""
+        self._limiter = other._limiter
 
     async def run_python(
         self,
@@ -202,6 +210,7 @@ class _Run:
         self.uid = run_uid() if iso.drop_uid else None
         self.pipes: dict[str, RawPipe] = {}
         self.killed_for: LimitHit | None = None
+        self.argv0 = ""
 
     async def execute(
         self,
@@ -212,20 +221,26 @@ class _Run:
         channel_in: bytes | None,
         channel_out: bool,
     ) -> SandboxResult:
-        workdir = make_workdir(self.sandbox.workdir_root, files, self.uid)
+        staging = await anyio.to_thread.run_sync(make_workdir, self.sandbox.workdir_root, files)
         cgroups = Cgroups()
         try:
+            plan = await self._plan() if self.iso.mounts else []
             if self.iso.mounts:
                 cgroups = Cgroups.create(self.limits.memory_mb, self.limits.max_processes)
             self._open_pipes(channel_in, channel_out)
-            cfg = self._config(argv, workdir, env, cgroups)
+            cfg = self._config(argv, staging, env, cgroups, plan)
             return await self._spawn_and_wait(cfg, stdin, cgroups)
         finally:
             with anyio.CancelScope(shield=True):
                 for pipe in self.pipes.values():
                     pipe.close()
                 await cgroups.remove()
-                remove_workdir(workdir)
+                await anyio.to_thread.run_sync(remove_workdir, staging)
+
+    async def _plan(self) -> list[dict[str, str]]:
+        box = self.sandbox
+        interp = await anyio.to_thread.run_sync(probe_interpreter, box.python, box.packages)
+        return [vars(m) for m in build_plan(interp, box.expose)]
 
     def _open_pipes(self, channel_in: bytes | None, channel_out: bool) -> None:
         self.pipes["status"] = RawPipe()
@@ -238,7 +253,12 @@ class _Run:
             self.pipes["out"] = RawPipe()
 
     def _config(
-        self, argv: Sequence[str], workdir: Path, env: Mapping[str, str], cgroups: Cgroups
+        self,
+        argv: Sequence[str],
+        staging: Path,
+        env: Mapping[str, str],
+        cgroups: Cgroups,
+        plan: list[dict[str, str]],
     ) -> dict[str, Any]:
         python_dir = str(Path(self.sandbox.python).parent)
         path = f"{python_dir}:/usr/local/bin:/usr/bin:/bin"
@@ -247,29 +267,30 @@ class _Run:
             fd_map["3"] = self.pipes["in"].read_fd
         if "out" in self.pipes:
             fd_map["4"] = self.pipes["out"].write_fd
-        expose = (
-            exposed_dirs([sys.base_prefix, sys.prefix, self.sandbox.python])
-            if self.iso.drop_uid
-            else []
-        )
+        # Inside the sandbox the work dir is /tmp/work; without mounts it is the staging dir.
+        cwd = _WORK if self.iso.mounts else str(staging / "files")
         return {
             "argv": [resolve(argv[0], path), *argv[1:]],
-            "env": scrubbed_env(workdir, path, env),
-            "workdir": str(workdir),
+            "env": scrubbed_env(Path(cwd), path, env),
+            "cwd": cwd,
+            "staging": str(staging / "files"),
+            "root": str(staging / "root"),
             "uid": self.uid,
             "rlimits": rlimits(self.limits, self.uid is not None),
             "fd_map": fd_map,
             "status_fd": self.pipes["status"].write_fd,
             "mounts": self.iso.mounts,
-            "expose": expose,
-            "tmpfs": [d for d in _TMP_DIRS if os.path.isdir(d)],
-            "tmpfs_mb": self.limits.max_file_mb or 256,
+            "seccomp": self.iso.seccomp,
+            "plan": plan,
+            "disk_mb": self.limits.disk_mb,
+            "max_files": self.limits.max_files,
             "cgroups": cgroups.procs,
         }
 
     async def _spawn_and_wait(
         self, cfg: dict[str, Any], stdin: bytes | None, cgroups: Cgroups
     ) -> SandboxResult:
+        self.argv0 = cfg["argv"][0]
         command = [*self.iso.prefix, sys.executable, "-I", "-S", _LAUNCHER, json.dumps(cfg)]
         passed = [self.pipes["status"].write_fd, *(int(fd) for fd in cfg["fd_map"].values())]
         start = time.monotonic()
@@ -339,6 +360,12 @@ class _Run:
         status = parse_status(status_raw)
         exit_code = status.get("exit")
         sig = status.get("signal")
+        if "setup_error" in status:
+            raise SandboxError(f"The sandbox could not be set up: {status['setup_error']}")
+        if "exec_error" in status:
+            raise SandboxError(
+                f"The sandbox could not start {self.argv0!r}: {status['exec_error']}"
+            )
         if not status and self.killed_for is None:
             raise SandboxError(f"The sandbox launcher failed: {err.text()[-2000:]}")
         hit = self.killed_for or infer_limit(self.limits, status, err.text(), cgroups.events())

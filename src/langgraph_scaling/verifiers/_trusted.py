@@ -14,24 +14,48 @@ Example:
 from __future__ import annotations
 
 import hmac
+import importlib.util
 import json
+import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from langgraph_scaling.sandbox import FileSpec, Sandbox, SandboxLimits, SandboxResult
 
-__all__ = ["harness_source", "run_failure", "run_refereed", "shared_sandbox"]
+__all__ = ["harness_source", "packages_for_tests", "run_failure", "run_refereed", "shared_sandbox"]
 
-_shared: list[Sandbox] = []
+_shared: dict[tuple[str, ...], Sandbox] = {}
 
 
-def shared_sandbox() -> Sandbox:
-    """The process-wide sandbox verifiers use by default (one limiter for all)."""
-    if not _shared:
-        _shared.append(Sandbox())
-    return _shared[0]
+def shared_sandbox(packages: Sequence[str] = ()) -> Sandbox:
+    """The process-wide sandbox verifiers use by default (one limiter for all).
+
+    Args:
+        packages: distributions the programs may import (see :class:`Sandbox`); each set
+            gets its own sandbox, all sharing one concurrency limit.
+    """
+    key = tuple(sorted(packages))
+    if key not in _shared:
+        box = Sandbox(packages=key)
+        if _shared:
+            box.share_limiter(next(iter(_shared.values())))
+        _shared[key] = box
+    return _shared[key]
+
+
+def packages_for_tests(sources: Sequence[str]) -> tuple[str, ...]:
+    r"""``("pytest",)`` when tests import pytest and it is installed here, else ``()``.
+
+    Example:
+        >>> packages_for_tests(["import pytest\ndef test_a(): pass"])
+        ('pytest',)
+        >>> packages_for_tests(["assert f(1) == 2"])
+        ()
+    """
+    wanted = any(re.search(r"^\s*(import|from)\s+pytest\b", s, re.M) for s in sources)
+    return ("pytest",) if wanted and importlib.util.find_spec("pytest") else ()
 
 
 def harness_source(name: str) -> str:

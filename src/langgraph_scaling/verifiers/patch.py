@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,9 @@ from langgraph_scaling.verifiers.code import extract_diff
 
 __all__ = ["PatchVerifier"]
 
+# A repository's tests usually run under pytest: the default sandbox shows it (and only it).
+_PYTEST = ("pytest",) if importlib.util.find_spec("pytest") else ()
+
 
 class PatchVerifier:
     """Passes a patch when it applies and every test passes; score = fraction passing.
@@ -44,7 +48,9 @@ class PatchVerifier:
         regression_tests: tests that passed before and must keep passing.
         timeout: seconds each test command may take.
         limits: sandbox limits (the deadline grows with the number of tests).
-        sandbox: the sandbox to run in (defaults to a shared one).
+        sandbox: the sandbox to run in (defaults to a shared one that shows pytest, when it
+            is installed, and no other package: pass ``Sandbox(packages=[...])`` when the
+            repository's tests need more).
         name: the verifier's name in verdicts.
 
     Example:
@@ -113,7 +119,7 @@ class PatchVerifier:
             "test_timeout": self.timeout,
         }
         record, run = await run_refereed(
-            self.sandbox or shared_sandbox(),
+            self.sandbox or shared_sandbox(_PYTEST),
             harness_source("_patch_driver.py"),
             spec,
             limits=limits,

@@ -26,6 +26,7 @@ from langgraph_scaling.verifiers._protocol import VerifyContext
 from langgraph_scaling.verifiers._testsplit import TestCase, split_tests
 from langgraph_scaling.verifiers._trusted import (
     harness_source,
+    packages_for_tests,
     run_failure,
     run_refereed,
     shared_sandbox,
@@ -123,7 +124,7 @@ class UnitTestVerifier:
             "test_timeout": self.timeout,
         }
         record, run = await run_refereed(
-            self.sandbox or shared_sandbox(),
+            self.sandbox or shared_sandbox(packages_for_tests([c.source for c in cases])),
             harness_source("_harness.py"),
             spec,
             limits=self._limits(len(cases)),
