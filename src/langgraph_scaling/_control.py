@@ -1,14 +1,21 @@
-"""Control flow that must never be swallowed: LangGraph interrupts and bubble-ups.
+"""What must never be swallowed: LangGraph interrupts, and checks that could not run.
 
 anyio task groups wrap child exceptions in exception groups; a ``GraphInterrupt`` raised
-by one branch must reach LangGraph as itself, so it is unwrapped here.
+by one branch must reach LangGraph as itself, and a ``SandboxError`` or ``VerifierError``
+(the check itself could not run) must reach the caller as itself rather than become a
+failed candidate, so both are unwrapped here.
 """
 
 from __future__ import annotations
 
 from langgraph.errors import GraphBubbleUp
 
-__all__ = ["control_exception"]
+from langgraph_scaling.errors import SandboxError, VerifierError
+
+__all__ = ["UNCHECKABLE", "control_exception", "infrastructure_error"]
+
+UNCHECKABLE = (SandboxError, VerifierError)
+"""Errors that mean a verifier could not check a candidate at all."""
 
 
 def control_exception(exc: BaseException) -> GraphBubbleUp | None:
@@ -18,6 +25,18 @@ def control_exception(exc: BaseException) -> GraphBubbleUp | None:
     if isinstance(exc, BaseExceptionGroup):
         for inner in exc.exceptions:
             found = control_exception(inner)
+            if found is not None:
+                return found
+    return None
+
+
+def infrastructure_error(exc: BaseException) -> SandboxError | VerifierError | None:
+    """The first sandbox/verifier failure in ``exc`` (itself, or inside an exception group)."""
+    if isinstance(exc, UNCHECKABLE):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = infrastructure_error(inner)
             if found is not None:
                 return found
     return None

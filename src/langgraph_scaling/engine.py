@@ -33,7 +33,7 @@ from typing import Any, Protocol
 import anyio
 from langgraph.errors import GraphBubbleUp
 
-from langgraph_scaling._control import control_exception
+from langgraph_scaling._control import UNCHECKABLE, control_exception, infrastructure_error
 from langgraph_scaling.budget import Budget, RunLedger
 from langgraph_scaling.errors import StepFailedError
 from langgraph_scaling.policy import ScalingPolicy
@@ -153,6 +153,8 @@ class _Step:
         except BaseExceptionGroup as group:  # an interrupt from a branch reaches LangGraph
             if (control := control_exception(group)) is not None:
                 raise control from None
+            if (broken := infrastructure_error(group)) is not None:
+                raise broken from None  # a verifier that cannot run fails the step, loudly
             raise
         for slot in slots:
             if slot.status == "pending":
@@ -232,9 +234,9 @@ async def _run_verifier(verifier: Any, cand: Candidate, context: VerifyContext) 
     name = str(getattr(verifier, "name", type(verifier).__name__))
     try:
         verdict = await verifier.verify(cand, context)
-    except GraphBubbleUp:
-        raise
-    except Exception as exc:  # a broken verifier fails the candidate, not the step
+    except (GraphBubbleUp, *UNCHECKABLE):
+        raise  # an interrupt, or a check that could not run: never a failed candidate
+    except Exception as exc:  # a verifier's bug on this candidate fails the candidate only
         return Verdict(
             verifier=name,
             passed=False,

@@ -1,7 +1,8 @@
 """Combine verifiers: ``AllOf`` (every one must pass) and ``Weighted`` (weighted score).
 
 Children run concurrently; a child that raises is recorded as a failing part (with the
-error as feedback), never swallowing cancellation.
+error as feedback), except for cancellation, LangGraph interrupts and checks that could not
+run at all (``SandboxError``, ``VerifierError``), which propagate.
 
 Example:
     >>> import anyio
@@ -22,7 +23,9 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import anyio
+from langgraph.errors import GraphBubbleUp
 
+from langgraph_scaling._control import UNCHECKABLE, control_exception, infrastructure_error
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.verifiers._protocol import Verifier, VerifyContext
@@ -38,8 +41,8 @@ async def _verdicts(
     async def one(i: int, verifier: Verifier) -> None:
         try:
             out[i] = await verifier.verify(candidate, context)
-        except anyio.get_cancelled_exc_class():
-            raise
+        except (anyio.get_cancelled_exc_class(), GraphBubbleUp, *UNCHECKABLE):
+            raise  # cancellation, an interrupt, or a check that could not run at all
         except Exception as exc:
             out[i] = Verdict(
                 verifier=verifier.name,
@@ -48,9 +51,12 @@ async def _verdicts(
                 feedback=f"the verifier failed: {type(exc).__name__}: {exc}",
             )
 
-    async with anyio.create_task_group() as tg:
-        for i, verifier in enumerate(verifiers):
-            tg.start_soon(one, i, verifier)
+    try:
+        async with anyio.create_task_group() as tg:
+            for i, verifier in enumerate(verifiers):
+                tg.start_soon(one, i, verifier)
+    except BaseExceptionGroup as group:
+        raise (control_exception(group) or infrastructure_error(group) or group) from None
     return [v for v in out if v is not None]
 
 
