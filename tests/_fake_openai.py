@@ -2,7 +2,8 @@
 
 It runs on the caller's asyncio loop (plain ``asyncio.start_server`` on 127.0.0.1) and can
 be slow, answer 5xx, drop connections mid-request, go away and come back on the same port.
-It records every request and every client that hung up while it was still working.
+It can send ``Retry-After`` with its errors. It records every request and every client that
+hung up while it was still working.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class FakeOpenAI:
     """Status codes for the next requests (popped one per request); then 200."""
     always_status: int | None = None
     """Answer every request with this status."""
+    error_headers: dict[str, str] = field(default_factory=dict)
+    """Extra headers on every non-200 answer (``Retry-After`` ...)."""
     die_when: Callable[[dict[str, Any]], bool] | None = None
     """When true for a request body, the server dies mid-request: it stops listening and
     cuts every connection, this one included, without answering."""
@@ -122,8 +125,9 @@ class FakeOpenAI:
         finally:
             self.in_flight -= 1
         data = json.dumps(payload).encode()
+        extra = "".join(f"{k}: {v}\r\n" for k, v in self.error_headers.items() if status != 200)
         writer.write(
-            f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+            f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{extra}"
             f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode()
             + data
         )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import math
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import anyio
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
@@ -20,7 +24,13 @@ from langgraph_scaling.backends._messages import (
 from langgraph_scaling.backends._protocol import Sample, SampleRequest
 from langgraph_scaling.backends._server import free_port
 from langgraph_scaling.backends.openai_server import OpenAIServerBackend
-from langgraph_scaling.errors import BackendError, BackendUnavailableError
+from langgraph_scaling.errors import (
+    BackendError,
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ConfigError,
+)
+from tests._fake_openai import FakeOpenAI, wait_until
 
 pytest.importorskip("openai", reason="the openai extra is not installed")
 
@@ -96,6 +106,8 @@ class FakeServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as uvicorn (vllm serve) does
+
             def do_POST(self) -> None:
                 length = int(self.headers["Content-Length"])
                 body = json.loads(self.rfile.read(length))
@@ -129,15 +141,19 @@ def request(n: int, **kwargs: Any) -> SampleRequest:
     )
 
 
-async def run(backend: OpenAIServerBackend, req: SampleRequest) -> list[Sample]:
+async def collect(backend: OpenAIServerBackend, req: SampleRequest) -> list[Sample]:
     samples: list[Sample] = []
 
     async def emit(sample: Sample) -> None:
         samples.append(sample)
 
-    async with backend:
-        await backend.sample(req, emit)
+    await backend.sample(req, emit)
     return sorted(samples, key=lambda s: s.index)
+
+
+async def run(backend: OpenAIServerBackend, req: SampleRequest) -> list[Sample]:
+    async with backend:
+        return await collect(backend, req)
 
 
 def fast(url: str, **kwargs: Any) -> OpenAIServerBackend:
@@ -217,9 +233,180 @@ async def test_one_failed_branch_is_a_failed_sample(fake: FakeServer) -> None:
 async def test_connection_refused_is_unavailable_quickly() -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
     started = time.perf_counter()
-    with pytest.raises(BackendUnavailableError, match="cannot be reached"):
+    with pytest.raises(
+        BackendUnavailableError,
+        match=r"cannot be reached \(ConnectError.*\) after 3 attempts; is it running\?",
+    ):
         await run(fast(url, max_retries=2), request(2))
     assert time.perf_counter() - started < 5
+
+
+@pytest.fixture
+def not_accepting() -> Iterator[str]:
+    """A port whose accept queue is full: connecting times out, nothing reaches a server."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = [socket.socket() for _ in range(3)]
+    for filler in fillers:
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+    yield f"http://127.0.0.1:{port}/v1"
+    for sock in [*fillers, listener]:
+        sock.close()
+
+
+async def test_connect_timeout_is_unavailable_and_retried(not_accepting: str) -> None:
+    backend = fast(not_accepting, max_retries=1, connect_timeout=0.2)
+    started = time.perf_counter()
+    with pytest.raises(
+        BackendUnavailableError,
+        match=r"cannot be reached \(ConnectTimeout\) after 2 attempts; is it running\?",
+    ):
+        await run(backend, request(1))
+    assert 0.4 <= time.perf_counter() - started < 5, "two connect timeouts of 0.2 s each"
+
+
+@pytest.fixture
+async def loopback() -> AsyncIterator[FakeOpenAI]:
+    server = await FakeOpenAI().start()
+    yield server
+    await server.stop()
+
+
+async def test_slow_but_alive_server_times_out_after_one_request(loopback: FakeOpenAI) -> None:
+    loopback.delay = 30
+    backend = fast(loopback.url, max_retries=3, timeout=0.3, timeout_per_token=0.0)
+    started = time.perf_counter()
+    with pytest.raises(BackendTimeoutError) as info:
+        await run(backend, request(4, max_tokens=16))
+    assert time.perf_counter() - started < 3
+    assert loopback.n_requests == 1, "a request the server is working on is not sent again"
+    await wait_until(lambda: loopback.disconnects == 1)  # and the client hung up on it
+    assert not isinstance(info.value, BackendUnavailableError)
+    assert (info.value.seconds, info.value.max_tokens, info.value.n) == (0.3, 16, 4)
+    assert str(info.value) == (
+        f"The server at {loopback.url} accepted the connection but did not answer within "
+        "0.3 s for a request of max_tokens=16, n=4; it is up but probably busy. Give it more "
+        "time with OpenAIServerBackend(timeout=..., timeout_per_token=...) (now 0.3 s + 0 s "
+        "per token), or ask for fewer tokens or branches."
+    )
+
+
+async def test_timed_out_single_requests_fail_their_branches_once(loopback: FakeOpenAI) -> None:
+    loopback.delay = 30
+    backend = fast(loopback.url, max_retries=3, timeout=0.3, timeout_per_token=0.0, use_n=False)
+    samples = await run(backend, request(3, max_tokens=16))
+
+    assert loopback.n_requests == 3, "one request per branch, none retried"
+    assert [s.message for s in samples] == [None, None, None]
+    for sample in samples:
+        assert "did not answer within 0.3 s for a request of max_tokens=16, n=1" in (
+            sample.error or ""
+        )
+
+
+async def test_read_timeout_scales_with_max_tokens(loopback: FakeOpenAI) -> None:
+    loopback.delay = 1.0
+    backend = fast(loopback.url, timeout=0.1, timeout_per_token=0.01)
+    assert backend.read_timeout(10) == pytest.approx(0.2)
+    assert backend.read_timeout(300) == pytest.approx(3.1)
+    assert backend.read_timeout(None) == pytest.approx(0.1 + 0.01 * 1024)
+
+    with pytest.raises(BackendTimeoutError, match=r"within 0\.2 s .* max_tokens=10, n=1;"):
+        await run(backend, request(1, max_tokens=10))
+    samples = await run(backend, request(1, max_tokens=300))
+    assert samples[0].message is not None and samples[0].message.text == "4"
+    assert loopback.n_requests == 2
+
+
+async def test_deadline_clamps_the_read_timeout(loopback: FakeOpenAI) -> None:
+    backend = fast(loopback.url)  # 120 s + 0.5 s per token
+    assert backend.read_timeout(512) == 376.0  # no deadline here
+    with anyio.fail_after(2):  # noqa: ASYNC100 - read_timeout reads the scope's deadline
+        assert 1.5 < backend.read_timeout(512) <= 2
+        with anyio.CancelScope(shield=True):  # noqa: ASYNC100
+            assert backend.read_timeout(512) == 376.0  # a shield hides the deadline
+
+    loopback.delay = 30
+    started = time.perf_counter()
+    with anyio.move_on_after(0.3) as deadline:
+        await run(backend, request(2, max_tokens=512))
+    assert deadline.cancelled_caught, "the caller's deadline ended the request"
+    assert time.perf_counter() - started < 2
+    await wait_until(lambda: loopback.disconnects == 1)
+    assert loopback.n_requests == 1
+
+
+@pytest.mark.parametrize(
+    ("headers", "waited"),
+    [({"Retry-After": "1"}, 1.0), ({"retry-after-ms": "400"}, 0.4)],
+    ids=["retry-after-seconds", "retry-after-ms"],
+)
+async def test_503_with_retry_after_is_retried_after_that_wait(
+    loopback: FakeOpenAI, headers: dict[str, str], waited: float
+) -> None:
+    loopback.statuses = [503]
+    loopback.error_headers = headers
+    started = time.perf_counter()
+    samples = await run(fast(loopback.url), request(2))  # backoff alone: 0.01 s
+
+    elapsed = time.perf_counter() - started
+    assert waited <= elapsed < waited + 2
+    assert loopback.n_requests == 2
+    assert [s.error for s in samples] == [None, None]
+
+
+async def test_a_retry_after_beyond_two_minutes_ends_the_retries(loopback: FakeOpenAI) -> None:
+    loopback.always_status = 503
+    loopback.error_headers = {"Retry-After": "3600"}
+    with pytest.raises(BackendError, match=r"HTTP 503 .* \(it asked to be retried after 3600 s\)"):
+        await run(fast(loopback.url), request(1))
+    assert loopback.n_requests == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "requests"),
+    [(429, 2), (502, 2), (503, 2), (500, 1), (504, 1)],
+    ids=["429-retried", "502-retried", "503-retried", "500-not-retried", "504-not-retried"],
+)
+async def test_which_statuses_are_retried(loopback: FakeOpenAI, status: int, requests: int) -> None:
+    loopback.statuses = [status]
+    if requests == 1:
+        with pytest.raises(BackendError, match=f"answered HTTP {status} for model 'fake'"):
+            await run(fast(loopback.url), request(1))
+    else:
+        samples = await run(fast(loopback.url), request(1))
+        assert samples[0].error is None
+    assert loopback.n_requests == requests
+
+
+def test_two_sync_runs_both_succeed(fake: FakeServer) -> None:
+    backend = fast(fake.url)  # used without `async with`, as a sync invoke does
+    first = anyio.run(collect, backend, request(2))
+    second = anyio.run(collect, backend, request(2))
+    gc.collect()  # a connection left open on the first loop would warn now (warnings are errors)
+
+    expected = ["answer seed=40", "answer seed=41"]
+    assert [s.message.text for s in first if s.message] == expected
+    assert [s.message.text for s in second if s.message] == expected
+    assert len(fake.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"timeout_per_token": -1}, r"timeout_per_token=-1 is invalid: must be 0 or more\."),
+        ({"connect_timeout": 0}, r"connect_timeout=0 is invalid: must be greater than 0\."),
+        ({"timeout": math.nan}, r"timeout=nan is invalid: must be greater than 0\."),
+        ({"timeout": "60"}, r"timeout='60' is invalid: must be greater than 0\."),
+    ],
+    ids=["negative-per-token", "zero-connect", "nan-timeout", "string-timeout"],
+)
+def test_invalid_timeouts_name_field_and_value(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=r"^OpenAIServerBackend\." + message):
+        OpenAIServerBackend("http://127.0.0.1:8000/v1", "m", **options)
 
 
 async def test_tools_pass_through_and_calls_parse(fake: FakeServer) -> None:

@@ -7,7 +7,8 @@ Every error the package raises on purpose derives from :class:`ScalingError`::
     ├── StepFailedError                        every branch of a scaled step failed
     ├── BudgetExhaustedError                   a budget left no room for even one branch
     ├── BackendError                           an engine or server failed
-    │   └── BackendUnavailableError            the engine/server cannot be reached
+    │   ├── BackendUnavailableError            the engine/server cannot be reached
+    │   └── BackendTimeoutError                the server took a request, did not answer in time
     ├── VerifierError                          a verifier itself broke (not a failed check)
     ├── SandboxError                           the sandbox could not run a program
     └── ModelPreparationError                  the embedded model could not be prepared
@@ -25,6 +26,7 @@ from typing import Any
 
 __all__ = [
     "BackendError",
+    "BackendTimeoutError",
     "BackendUnavailableError",
     "BudgetExhaustedError",
     "ConfigError",
@@ -82,6 +84,36 @@ class BackendError(ScalingError):
 
 class BackendUnavailableError(BackendError):
     """The engine or server cannot be reached (after the configured retries)."""
+
+
+class BackendTimeoutError(BackendError):
+    """A server accepted a request but did not answer in time: it is up, probably busy.
+
+    Such a request is not retried: a retry would queue the same work again behind it.
+
+    Attributes:
+        url: the server's base URL.
+        seconds: how long the answer was waited for.
+        max_tokens: tokens per sample the request asked for (``None``: the server's default).
+        n: samples the request asked for.
+
+    Example:
+        >>> print(BackendTimeoutError("http://h:8000/v1", seconds=376, max_tokens=512, n=8))
+        The server at http://h:8000/v1 accepted the connection but did not answer within 376.0 s for a request of max_tokens=512, n=8; it is up but probably busy.
+    """  # noqa: E501
+
+    def __init__(
+        self, url: str, *, seconds: float, max_tokens: int | None, n: int, advice: str = ""
+    ) -> None:
+        self.url = url
+        self.seconds = seconds
+        self.max_tokens = max_tokens
+        self.n = n
+        super().__init__(
+            f"The server at {url} accepted the connection but did not answer within "
+            f"{seconds:.1f} s for a request of max_tokens={max_tokens}, n={n}; it is up but "
+            f"probably busy. {advice}".rstrip()
+        )
 
 
 class VerifierError(ScalingError):

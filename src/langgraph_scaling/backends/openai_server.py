@@ -4,9 +4,21 @@ A wave of ``n`` branches is one chat-completions request with ``n=n`` and ``seed
 (vLLM's server gives choice ``i`` the seed ``seed + i``, as the in-process engine does). A
 server that rejects ``n > 1`` (HTTP 400 naming ``n``) or returns fewer choices is asked for
 the missing branches with ``n=1`` requests, concurrently, one seed each; the backend then
-remembers not to send ``n`` again. Connection errors, timeouts, 429 and 5xx are retried
-with exponential backoff (bounded); when the server cannot be reached at all,
-:class:`~langgraph_scaling.errors.BackendUnavailableError` says so.
+remembers not to send ``n`` again.
+
+Timeouts follow the request: connecting gets ``connect_timeout`` seconds; the answer gets
+``timeout + timeout_per_token * max_tokens`` seconds, never more than what is left of the
+caller's deadline (the innermost anyio cancel scope, e.g. the step's ``max_seconds``).
+
+Retries never add work to a busy server: a request is retried only when no working server
+is generating it, with exponential backoff (bounded) or after the server's ``Retry-After``:
+connection errors (refused, DNS, connect timeout, connection dropped) and HTTP 429, 502
+and 503. A request the server accepted but did not answer in time raises
+:class:`~langgraph_scaling.errors.BackendTimeoutError` at once; a server that cannot be
+reached at all raises :class:`~langgraph_scaling.errors.BackendUnavailableError`.
+
+Each event loop gets its own HTTP client, without keep-alive, so a second ``anyio.run``
+(a second sync ``invoke``) works, and no connection outlives the request that opened it.
 
 With ``n > 1`` the samples of one request arrive together (the response is not streamed);
 with the fallback each sample is emitted as soon as its own request returns.
@@ -23,24 +35,54 @@ Example:
 
 from __future__ import annotations
 
+import email.utils
+import math
 import random
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import anyio
+from anyio.lowlevel import RunVar
 
 from langgraph_scaling.backends._messages import make_ai_message, to_openai_messages
 from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest
-from langgraph_scaling.errors import BackendError, BackendUnavailableError, ConfigError
+from langgraph_scaling.errors import (
+    BackendError,
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ConfigError,
+)
 
-__all__ = ["OpenAIServerBackend"]
+__all__ = ["UNSET_MAX_TOKENS", "OpenAIServerBackend"]
 
 # Options the chat-completions endpoint takes directly; others go into ``extra_body``.
 _DIRECT_OPTIONS = frozenset(
     {"top_p", "stop", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs",
      "logit_bias", "user", "response_format", "parallel_tool_calls"}
 )  # fmt: skip
+
+UNSET_MAX_TOKENS = 1024
+"""Tokens per sample that a request without ``max_tokens`` is given time for."""
+
+# Answers that say the server did no work on the request: rate limited, no upstream, overloaded.
+# (504 is not among them: a gateway that gave up waiting means a busy server.)
+_RETRY_STATUSES = frozenset({429, 502, 503})
+# A longer ``Retry-After`` ends the retries: the step fails now and says so.
+_MAX_RETRY_AFTER = 120.0
+
+_Wait = float | Literal["backoff"] | None
+"""Before a retry: the server's ``Retry-After`` seconds, the backoff, or ``None`` (no retry)."""
+
+
+@dataclass
+class _LoopState:
+    """What one event loop uses: its own HTTP client and fallback limiter."""
+
+    client: Any
+    limiter: anyio.CapacityLimiter | None
 
 
 class OpenAIServerBackend:
@@ -50,9 +92,15 @@ class OpenAIServerBackend:
         base_url: the server's OpenAI base URL (``http://host:port/v1``).
         model: the served model name.
         api_key: bearer token (local servers take anything).
-        max_retries: retries after the first attempt for connection errors, 429 and 5xx.
-        timeout: seconds per HTTP request.
-        backoff: first retry delay in seconds; doubled each retry (with jitter).
+        max_retries: retries after the first attempt for what did not reach a working
+            server: connection errors and HTTP 429, 502, 503. A timed-out answer is never
+            retried.
+        timeout: seconds any answer gets, on top of ``timeout_per_token`` per token.
+        timeout_per_token: seconds per requested token (``max_tokens``, else
+            :data:`UNSET_MAX_TOKENS`); the ``n`` samples of a request are generated together.
+        connect_timeout: seconds to open the connection.
+        backoff: first retry delay in seconds; doubled each retry (with jitter). A
+            ``Retry-After`` from the server replaces it.
         max_backoff: cap on one retry delay.
         use_n: ``True``/``False`` forces one ``n``-request / ``n`` single requests;
             ``None`` tries ``n`` and falls back when the server does not support it.
@@ -62,7 +110,11 @@ class OpenAIServerBackend:
     Example:
         >>> OpenAIServerBackend("http://localhost:8000/v1", "m", use_n=False).used_n
         False
-    """
+        >>> OpenAIServerBackend("http://localhost:8000/v1", "m", timeout_per_token=-1)
+        Traceback (most recent call last):
+        ...
+        langgraph_scaling.errors.ConfigError: OpenAIServerBackend.timeout_per_token=-1 is invalid: must be 0 or more.
+    """  # noqa: E501
 
     name = "openai"
 
@@ -74,64 +126,95 @@ class OpenAIServerBackend:
         api_key: str = "EMPTY",
         max_retries: int = 3,
         timeout: float = 120.0,
+        timeout_per_token: float = 0.5,
+        connect_timeout: float = 5.0,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
         use_n: bool | None = None,
         max_concurrency: int | None = None,
         return_token_ids: bool = False,
     ) -> None:
-        if max_retries < 0:
-            raise ConfigError("OpenAIServerBackend.max_retries", max_retries, "must be 0 or more")
-        if timeout <= 0:
-            raise ConfigError("OpenAIServerBackend.timeout", timeout, "must be greater than 0")
-        if max_concurrency is not None and max_concurrency < 1:
-            raise ConfigError(
-                "OpenAIServerBackend.max_concurrency", max_concurrency, "must be at least 1"
-            )
-        if backoff < 0:
-            raise ConfigError("OpenAIServerBackend.backoff", backoff, "must be 0 or more")
-        if max_backoff < backoff:
-            raise ConfigError(
-                "OpenAIServerBackend.max_backoff",
-                max_backoff,
-                f"must be at least backoff ({backoff})",
-            )
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigError(
-                "OpenAIServerBackend.base_url", base_url, "must start with http:// or https://"
-            )
         self.base_url = base_url
         self.model = model
         self.api_key = api_key
         self.max_retries = max_retries
         self.timeout = timeout
+        self.timeout_per_token = timeout_per_token
+        self.connect_timeout = connect_timeout
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.used_n: bool | None = use_n
         """Whether ``n`` requests are used (``None`` until the server has been tried)."""
+        self.max_concurrency = max_concurrency
         self.return_token_ids = return_token_ids
-        self._limiter = anyio.CapacityLimiter(max_concurrency) if max_concurrency else None
-        self._client: Any = None
+        self._per_loop: RunVar[_LoopState | None] = RunVar(f"OpenAIServerBackend@{id(self)}")
+        _check_options(self)
 
-    def _get_client(self) -> Any:
-        if self._client is None:
-            try:
-                from openai import AsyncOpenAI
-            except ImportError as exc:  # pragma: no cover - the extra is missing
-                raise BackendUnavailableError(
-                    "The openai client is not installed; install `langgraph-scaling[openai]`."
-                ) from exc
-            self._client = AsyncOpenAI(
-                base_url=self.base_url, api_key=self.api_key, max_retries=0, timeout=self.timeout
-            )
-        return self._client
+    def read_timeout(self, max_tokens: int | None) -> float:
+        """Seconds the server gets to answer a request for ``max_tokens`` tokens per sample.
+
+        ``timeout + timeout_per_token * max_tokens`` (:data:`UNSET_MAX_TOKENS` for ``None``);
+        called in async code, never more than what is left of the caller's deadline (the
+        innermost anyio cancel scope, such as the step's ``max_seconds``).
+
+        Example:
+            >>> b = OpenAIServerBackend("http://h:1/v1", "m", timeout=30, timeout_per_token=0.5)
+            >>> b.read_timeout(512), b.read_timeout(None)
+            (286.0, 542.0)
+            >>> async def under_a_2s_deadline() -> float:
+            ...     with anyio.fail_after(2):
+            ...         return b.read_timeout(512)
+            >>> anyio.run(under_a_2s_deadline) <= 2
+            True
+        """
+        seconds = self._allowance(max_tokens)
+        try:
+            left = anyio.current_effective_deadline() - anyio.current_time()
+        except anyio.NoEventLoopError:  # sync code: no cancel scope, no deadline
+            return seconds
+        return max(min(seconds, left), 0.001)
+
+    def _allowance(self, max_tokens: int | None) -> float:
+        tokens = UNSET_MAX_TOKENS if max_tokens is None else max_tokens
+        return self.timeout + self.timeout_per_token * tokens
+
+    def _state(self) -> _LoopState:
+        """This event loop's client and limiter: a connection must not cross event loops."""
+        state = self._per_loop.get(None)
+        if state is None:
+            limiter = anyio.CapacityLimiter(self.max_concurrency) if self.max_concurrency else None
+            state = _LoopState(self._new_client(), limiter)
+            self._per_loop.set(state)
+        return state
+
+    def _new_client(self) -> Any:
+        try:
+            import openai
+        except ImportError as exc:  # pragma: no cover - the extra is missing
+            raise BackendUnavailableError(
+                "The openai client is not installed; install `langgraph-scaling[openai]`."
+            ) from exc
+        # No keep-alive: an idle pooled connection belongs to this event loop and would
+        # outlive it when the loop ends without aclose() (a sync invoke). httpx or httpx2
+        # Limits, whichever this openai version uses.
+        defaults = openai.DEFAULT_CONNECTION_LIMITS
+        limits = type(defaults)(
+            max_connections=defaults.max_connections, max_keepalive_connections=0
+        )
+        return openai.AsyncOpenAI(
+            base_url=self.base_url,
+            api_key=self.api_key,
+            max_retries=0,  # retried here: the client would retry timeouts and 500/504 too
+            http_client=openai.DefaultAsyncHttpxClient(limits=limits),
+        )
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
-        client, self._client = self._client, None
-        if client is not None:
+        """Close this event loop's HTTP client (a later request opens a new one)."""
+        state = self._per_loop.get(None)
+        if state is not None:
+            self._per_loop.set(None)
             with anyio.CancelScope(shield=True):
-                await client.close()
+                await state.client.close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -149,6 +232,7 @@ class OpenAIServerBackend:
 
         Raises:
             BackendUnavailableError: the server cannot be reached after the retries.
+            BackendTimeoutError: the server took the request but did not answer in time.
             BackendError: the server rejected or failed the request.
         """
         seeds = list(request.seeds) or [None] * request.n  # type: ignore[list-item]
@@ -213,8 +297,9 @@ class OpenAIServerBackend:
     async def _single(
         self, request: SampleRequest, index: int, seed: int | None, emit: Emit
     ) -> None:
-        if self._limiter is not None:
-            async with self._limiter:
+        limiter = self._state().limiter
+        if limiter is not None:
+            async with limiter:
                 response = await self._create(request, n=1, seed=seed)
         else:
             response = await self._create(request, n=1, seed=seed)
@@ -262,33 +347,115 @@ class OpenAIServerBackend:
         return kwargs
 
     async def _create(self, request: SampleRequest, *, n: int, seed: int | None) -> Any:
-        """``chat.completions.create`` with bounded exponential backoff."""
+        """``chat.completions.create``, retried only when the request did no work."""
         import openai
 
-        client = self._get_client()
+        client = self._state().client
         kwargs = self._request_kwargs(request, n=n, seed=seed)
         delay = self.backoff
-        for attempt in range(self.max_retries + 1):
-            last = attempt == self.max_retries
+        for attempt in range(1, self.max_retries + 2):
+            read = self.read_timeout(request.max_tokens)
+            timeout = openai.Timeout(read, connect=min(self.connect_timeout, read))
             try:
-                return await client.chat.completions.create(**kwargs)
-            except openai.APIConnectionError as exc:  # timeouts included
-                if last:
-                    raise BackendUnavailableError(
-                        f"The OpenAI-compatible server at {self.base_url} cannot be reached "
-                        f"({type(exc).__name__}: {exc}) after {attempt + 1} attempts; "
-                        "is it running?"
-                    ) from exc
-            except openai.APIStatusError as exc:
-                retryable = exc.status_code == 429 or exc.status_code >= 500
-                if not retryable or last:
-                    raise BackendError(
-                        f"The server at {self.base_url} answered HTTP {exc.status_code} for "
-                        f"model {self.model!r}: {_error_text(exc)}"
-                    ) from exc
-            await anyio.sleep(min(self.max_backoff, delay) * (0.5 + random.random() / 2))
+                return await client.chat.completions.create(**kwargs, timeout=timeout)
+            except (openai.APIConnectionError, openai.APIStatusError) as exc:
+                backoff = min(self.max_backoff, delay) * (0.5 + random.random() / 2)
+                error, wait = self._failure(exc, request, n=n, read=read, attempt=attempt)
+                if wait is None or attempt > self.max_retries:
+                    raise error from exc
+                await anyio.sleep(backoff if wait == "backoff" else wait)
             delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _failure(
+        self, exc: Exception, request: SampleRequest, *, n: int, read: float, attempt: int
+    ) -> tuple[BackendError, _Wait]:
+        """The error ``exc`` stands for, and what to wait before a retry (``None``: no retry)."""
+        import openai
+
+        if isinstance(exc, openai.APIStatusError):
+            return self._status_failure(exc)
+        cause = exc.__cause__ or exc
+        if isinstance(exc, openai.APITimeoutError) and type(cause).__name__ != "ConnectTimeout":
+            return self._timeout_error(request, n=n, read=read), None
+        what = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
+        plural = "s" if attempt > 1 else ""
+        return BackendUnavailableError(
+            f"The OpenAI-compatible server at {self.base_url} cannot be reached ({what}) "
+            f"after {attempt} attempt{plural}; is it running?"
+        ), "backoff"
+
+    def _status_failure(self, exc: Any) -> tuple[BackendError, _Wait]:
+        text = (
+            f"The server at {self.base_url} answered HTTP {exc.status_code} for "
+            f"model {self.model!r}: {_error_text(exc)}"
+        )
+        if exc.status_code not in _RETRY_STATUSES:
+            return BackendError(text), None
+        after = _retry_after(exc.response.headers)
+        if after is not None and after > _MAX_RETRY_AFTER:
+            return BackendError(f"{text} (it asked to be retried after {after:.0f} s)"), None
+        return BackendError(text), ("backoff" if after is None else after)
+
+    def _timeout_error(self, request: SampleRequest, *, n: int, read: float) -> BackendTimeoutError:
+        if read < self._allowance(request.max_tokens):
+            advice = "That was all the caller's deadline had left."
+        else:
+            advice = (
+                f"Give it more time with OpenAIServerBackend(timeout=..., timeout_per_token=...) "
+                f"(now {self.timeout:g} s + {self.timeout_per_token:g} s per token), or ask for "
+                "fewer tokens or branches."
+            )
+        return BackendTimeoutError(
+            self.base_url, seconds=read, max_tokens=request.max_tokens, n=n, advice=advice
+        )
+
+
+def _check_options(b: OpenAIServerBackend) -> None:
+    """Raise :class:`ConfigError` for the first invalid option (NaN and non-numbers too)."""
+    checks: list[tuple[str, Any, bool, str]] = [
+        ("max_retries", b.max_retries, _num(b.max_retries, integer=True) >= 0,
+         "must be 0 or more"),
+        ("timeout", b.timeout, _num(b.timeout) > 0, "must be greater than 0"),
+        ("timeout_per_token", b.timeout_per_token, _num(b.timeout_per_token) >= 0,
+         "must be 0 or more"),
+        ("connect_timeout", b.connect_timeout, _num(b.connect_timeout) > 0,
+         "must be greater than 0"),
+        ("max_concurrency", b.max_concurrency,
+         b.max_concurrency is None or _num(b.max_concurrency, integer=True) >= 1,
+         "must be at least 1"),
+        ("backoff", b.backoff, _num(b.backoff) >= 0, "must be 0 or more"),
+        ("max_backoff", b.max_backoff, _num(b.max_backoff) >= _num(b.backoff),
+         f"must be at least backoff ({b.backoff})"),
+        ("base_url", b.base_url, b.base_url.startswith(("http://", "https://")),
+         "must start with http:// or https://"),
+    ]  # fmt: skip
+    for name, value, ok, reason in checks:
+        if not ok:
+            raise ConfigError(f"OpenAIServerBackend.{name}", value, reason)
+
+
+def _num(value: Any, *, integer: bool = False) -> float:
+    """``value`` as a number for the checks above; NaN, which fails them all, if it is none."""
+    number = isinstance(value, int if integer else int | float) and not isinstance(value, bool)
+    return float(value) if number else math.nan
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds the server asked to wait (``retry-after-ms``, or ``Retry-After`` in seconds
+    or as an HTTP date), or ``None``."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            seconds = float(headers.get(name) or "nan") * scale
+        except ValueError:
+            continue
+        if math.isfinite(seconds):
+            return max(seconds, 0.0)
+    try:
+        when = email.utils.parsedate_to_datetime(headers.get("retry-after") or "")
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
 
 
 def _tool_choice(choice: Any) -> Any:
