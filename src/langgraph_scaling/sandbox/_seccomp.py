@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 from typing import Any
 
@@ -84,8 +83,12 @@ def _errno(value: int) -> int:
 
 
 def _lib() -> Any:
-    name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
-    lib = ctypes.CDLL(name, use_errno=True)
+    try:
+        lib = ctypes.CDLL("libseccomp.so.2", use_errno=True)
+    except OSError:  # not under its usual name: ask the loader's cache (slower to import)
+        from ctypes.util import find_library
+
+        lib = ctypes.CDLL(find_library("seccomp") or "libseccomp.so", use_errno=True)
     lib.seccomp_init.restype = ctypes.c_void_p
     lib.seccomp_init.argtypes = (ctypes.c_uint32,)
     lib.seccomp_rule_add_array.argtypes = (
