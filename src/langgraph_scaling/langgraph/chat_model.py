@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import anyio
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
@@ -15,6 +14,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict
 
+from langgraph_scaling._sync import run_blocking
 from langgraph_scaling.backends._protocol import Backend
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.langgraph._glue import current_config, run_scaled, step_name
@@ -137,4 +137,4 @@ class ScaledChatModel(BaseChatModel):
         async def go() -> ChatResult:
             return await self._agenerate(messages, stop, None, **kwargs)
 
-        return anyio.run(go)
+        return run_blocking(go)

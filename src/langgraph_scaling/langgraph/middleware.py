@@ -13,6 +13,7 @@ from langchain_core.runnables.config import ensure_config, var_child_runnable_co
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.errors import GraphBubbleUp
 
+from langgraph_scaling._sync import run_blocking
 from langgraph_scaling.backends.chat_model import branch_config, sampling_kwargs
 from langgraph_scaling.engine import EmitCandidate
 from langgraph_scaling.errors import ConfigError
@@ -171,4 +172,4 @@ class ScalingMiddleware(AgentMiddleware):
         async def go() -> ModelResponse[Any]:
             return await self.awrap_model_call(request, ahandler)
 
-        return anyio.run(go)
+        return run_blocking(go)

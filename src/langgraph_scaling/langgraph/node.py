@@ -13,6 +13,7 @@ from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import get_runtime
 
+from langgraph_scaling._sync import run_blocking
 from langgraph_scaling.engine import EmitCandidate
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.langgraph._glue import run_scaled, step_name
@@ -161,6 +162,6 @@ def scaled_node(
         return update
 
     def run(state: Any, config: RunnableConfig) -> Any:
-        return anyio.run(arun, state, config)
+        return run_blocking(arun, state, config)
 
     return RunnableLambda(run, afunc=arun, name=getattr(fn, "__name__", "scaled_node"))
