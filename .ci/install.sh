@@ -22,6 +22,15 @@ PYTHON_BIN="${PYTHON:-python3.11}"
 cd "$ROOT"
 
 start=$(date +%s)
+# The sandbox compiles its system-call filter with libseccomp, a Debian base library that is
+# nearly always present; install it where it is not (and we may).
+if ! ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2'; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        apt-get update -q && apt-get install -y -q libseccomp2
+    else
+        echo "install.sh: libseccomp2 is missing; sandboxed runs will have no seccomp filter" >&2
+    fi
+fi
 if [[ ! -x "$VENV/bin/python" ]]; then
     "$PYTHON_BIN" -m venv "$VENV"
 fi
