@@ -35,11 +35,9 @@ Example:
 
 from __future__ import annotations
 
-import email.utils
 import math
 import random
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -47,7 +45,15 @@ from typing import Any, Literal, Self
 import anyio
 from anyio.lowlevel import RunVar
 
-from langgraph_scaling.backends._messages import make_ai_message, to_openai_messages
+from langgraph_scaling.backends._messages import to_openai_messages
+from langgraph_scaling.backends._openai_wire import (
+    error_text,
+    mentions_n,
+    retry_after,
+    split_tokens,
+    to_sample,
+    tool_choice,
+)
 from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest
 from langgraph_scaling.errors import (
     BackendError,
@@ -282,7 +288,7 @@ class OpenAIServerBackend:
             response = await self._create(request, n=request.n, seed=seeds[0])
         except BackendError as exc:
             cause = exc.__cause__
-            if isinstance(cause, BadRequestError) and _mentions_n(cause):
+            if isinstance(cause, BadRequestError) and mentions_n(cause):
                 self.used_n = False
                 return list(range(request.n))
             raise
@@ -314,10 +320,10 @@ class OpenAIServerBackend:
         usage = getattr(response, "usage", None)
         prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
         completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-        out_tokens = _split_tokens(choices, completion_tokens)
+        out_tokens = split_tokens(choices, completion_tokens)
         for position, (choice, index) in enumerate(zip(choices, indices, strict=True)):
             tokens_in = prompt_tokens if position == 0 else 0
-            await emit(_to_sample(response, choice, index, tokens_in, out_tokens[position]))
+            await emit(to_sample(response, choice, index, tokens_in, out_tokens[position]))
 
     def _request_kwargs(
         self, request: SampleRequest, *, n: int, seed: int | None
@@ -336,7 +342,7 @@ class OpenAIServerBackend:
         if request.tools:
             kwargs["tools"] = [dict(t) for t in request.tools]
             if request.tool_choice is not None:
-                kwargs["tool_choice"] = _tool_choice(request.tool_choice)
+                kwargs["tool_choice"] = tool_choice(request.tool_choice)
         extra_body: dict[str, Any] = {}
         for key, value in request.extra.items():
             (kwargs if key in _DIRECT_OPTIONS else extra_body)[key] = value
@@ -388,11 +394,11 @@ class OpenAIServerBackend:
     def _status_failure(self, exc: Any) -> tuple[BackendError, _Wait]:
         text = (
             f"The server at {self.base_url} answered HTTP {exc.status_code} for "
-            f"model {self.model!r}: {_error_text(exc)}"
+            f"model {self.model!r}: {error_text(exc)}"
         )
         if exc.status_code not in _RETRY_STATUSES:
             return BackendError(text), None
-        after = _retry_after(exc.response.headers)
+        after = retry_after(exc.response.headers)
         if after is not None and after > _MAX_RETRY_AFTER:
             return BackendError(f"{text} (it asked to be retried after {after:.0f} s)"), None
         return BackendError(text), ("backoff" if after is None else after)
@@ -439,91 +445,3 @@ def _num(value: Any, *, integer: bool = False) -> float:
     """``value`` as a number for the checks above; NaN, which fails them all, if it is none."""
     number = isinstance(value, int if integer else int | float) and not isinstance(value, bool)
     return float(value) if number else math.nan
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds the server asked to wait (``retry-after-ms``, or ``Retry-After`` in seconds
-    or as an HTTP date), or ``None``."""
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        try:
-            seconds = float(headers.get(name) or "nan") * scale
-        except ValueError:
-            continue
-        if math.isfinite(seconds):
-            return max(seconds, 0.0)
-    try:
-        when = email.utils.parsedate_to_datetime(headers.get("retry-after") or "")
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
-
-
-def _tool_choice(choice: Any) -> Any:
-    if isinstance(choice, str) and choice not in {"auto", "required", "none"}:
-        return {"type": "function", "function": {"name": choice}}
-    return choice
-
-
-def _mentions_n(exc: Any) -> bool:
-    text = _error_text(exc).lower()
-    return any(word in text for word in ("'n'", '"n"', " n ", "n must", "n >", "n=", "`n`"))
-
-
-def _error_text(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, Mapping):
-        message = body.get("message") or body.get("error")
-        if isinstance(message, Mapping):
-            message = message.get("message")
-        if message:
-            return str(message)
-    return str(getattr(exc, "message", exc))
-
-
-def _split_tokens(choices: Sequence[Any], total: int) -> list[int]:
-    """Per-choice output tokens: vLLM ``token_ids`` if present, else ``total`` split by text."""
-    exact = [
-        getattr(c, "token_ids", None) or (c.model_extra or {}).get("token_ids") for c in choices
-    ]
-    if all(isinstance(ids, list) for ids in exact):
-        return [len(ids) for ids in exact]  # type: ignore[arg-type]
-    if len(choices) == 1:
-        return [total]
-    lengths = [len(_choice_text(c)) + 1 for c in choices]
-    shares = [total * length // sum(lengths) for length in lengths]
-    shares[0] += total - sum(shares)
-    return shares
-
-
-def _choice_text(choice: Any) -> str:
-    message = choice.message
-    text = message.content or ""
-    for call in message.tool_calls or ():
-        text += call.function.arguments or ""
-    return str(text)
-
-
-def _to_sample(response: Any, choice: Any, index: int, tokens_in: int, tokens_out: int) -> Sample:
-    message = choice.message
-    raw_calls = [
-        {
-            "id": call.id,
-            "function": {"name": call.function.name, "arguments": call.function.arguments},
-        }
-        for call in message.tool_calls or ()
-    ]
-    metadata = {"model_name": response.model, "finish_reason": choice.finish_reason}
-    ai = make_ai_message(
-        message.content,
-        raw_calls,
-        response_metadata=metadata,
-        tokens_in=tokens_in,
-        tokens_out=tokens_out,
-    )
-    return Sample(
-        index=index,
-        message=ai,
-        tokens_in=tokens_in,
-        tokens_out=tokens_out,
-        finish_reason=choice.finish_reason,
-    )
