@@ -23,12 +23,20 @@ def cand(
     return c
 
 
-def test_tool_call_keys_ignore_argument_order_and_whitespace() -> None:
-    a = tool_calls_key([{"name": "search", "args": {"q": "langgraph  scaling", "k": 3}}])
-    b = tool_calls_key([{"name": " Search", "args": {"k": 3, "q": " langgraph scaling"}}])
+def test_tool_call_keys_ignore_argument_order_and_outer_whitespace_only() -> None:
+    a = tool_calls_key([{"name": "search", "args": {"q": "langgraph scaling", "k": 3}}])
+    b = tool_calls_key([{"name": " Search", "args": {"k": 3, "q": " langgraph scaling "}}])
     c = tool_calls_key([{"name": "search", "args": {"q": "langgraph", "k": 3}}])
     assert a == b
     assert a != c
+
+
+def test_tool_call_keys_keep_whitespace_inside_arguments() -> None:
+    """Programs that differ in indentation are different programs: they must not vote together."""
+    ok = "def f(x):\n    if x:\n        return 1\n    return 0\n"
+    shifted = "def f(x):\n    if x:\n        return 1\n        return 0\n"
+    keys = {tool_calls_key([{"name": "run_python", "args": {"code": c}}]) for c in (ok, shifted)}
+    assert len(keys) == 2
 
 
 def test_code_keys_ignore_comments_docstrings_and_formatting() -> None:

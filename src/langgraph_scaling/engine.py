@@ -40,6 +40,7 @@ from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.report import Candidate, RouterDecision, StepReport, Verdict
 from langgraph_scaling.routing import RouterSignals
 from langgraph_scaling.selection import Selection, compute_key, select, vote_shares
+from langgraph_scaling.selection.keys import short_key
 from langgraph_scaling.verifiers._protocol import VerifyContext
 
 __all__ = ["EmitCandidate", "EventSink", "Sampler", "StepOutcome", "run_step"]
@@ -435,7 +436,7 @@ def _report(
         deadline_hit=deadline_hit,
         notes=st.notes,
         budget_left=left,
-        votes={k[:80]: v for k, v in chosen.votes.items()},
+        votes={short_key(k): v for k, v in chosen.votes.items()},
         candidates=[c.summary() for c in st.candidates] if st.policy.keep_candidates else [],
     )
 

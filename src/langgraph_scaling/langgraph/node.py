@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -12,6 +13,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import get_runtime
+from langgraph.types import Command
 
 from langgraph_scaling._sync import run_blocking
 from langgraph_scaling.engine import EmitCandidate
@@ -32,6 +34,15 @@ def _messages_of(update: Any) -> list[BaseMessage]:
         if isinstance(msgs, list):
             return [m for m in msgs if isinstance(m, BaseMessage)]
     return []
+
+
+def _with_report(update: Any, key: str, report: dict[str, Any]) -> Any:
+    """``update`` (a dict, or a ``Command``'s dict update) with the report added under ``key``."""
+    if isinstance(update, dict):
+        return {**update, key: [report]}
+    if isinstance(update, Command) and isinstance(update.update, dict | None):
+        return dataclasses.replace(update, update={**(update.update or {}), key: [report]})
+    return update
 
 
 def candidate_from_update(index: int, update: Any) -> Candidate:
@@ -156,9 +167,9 @@ def scaled_node(
             runtime_context=runtime.context,
         )
         update = outcome.winner.update
-        if report_key and isinstance(update, dict):
+        if report_key:
             compact = outcome.report.model_dump(mode="json", exclude={"candidates"})
-            update = {**update, report_key: [compact]}
+            update = _with_report(update, report_key, compact)
         return update
 
     def run(state: Any, config: RunnableConfig) -> Any:

@@ -1,25 +1,31 @@
 """Vote keys: normalised answers, so equivalent candidates vote together.
 
-- tool calls: canonical tool name plus arguments as JSON with sorted keys and whitespace
-  inside string values collapsed;
+- tool calls: canonical tool name plus arguments as JSON with sorted keys; string values
+  lose only their outer whitespace (inside, whitespace can be meaning: code, paths, text);
 - code: the Python AST round-trip (comments, docstrings and formatting do not split votes);
 - text: whitespace collapsed;
-- node updates without a message: canonical JSON of the update.
+- node updates without a message: canonical JSON of the update, where messages count by
+  type, content and tool calls (not their random ids) and a ``Command`` by its ``goto``,
+  ``update``, ``resume`` and ``graph``.
 
 Example:
     >>> code_key("def f(x):\\n    '''Doc.'''\\n    return x+1  # hi")
     'code:def f(x):\\n    return x + 1'
     >>> tool_calls_key([{"name": "Search", "args": {"b": 1, "a": " hi  there "}}])
-    'tools:[["search",{"a":"hi there","b":1}]]'
+    'tools:[["search",{"a":"hi  there","b":1}]]'
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal
+
+from langchain_core.messages import BaseMessage
+from langgraph.types import Command, Send
 
 from langgraph_scaling.report import Candidate
 from langgraph_scaling.verifiers._protocol import VerifyContext
@@ -31,6 +37,7 @@ __all__ = [
     "code_key",
     "compute_key",
     "extract_python",
+    "short_key",
     "text_key",
     "tool_calls_key",
 ]
@@ -42,17 +49,40 @@ _WS = re.compile(r"\s+")
 
 
 def _norm(value: Any) -> Any:
+    """Plain JSON values for a key: messages and commands by what they say, not by ids."""
     if isinstance(value, str):
-        return _WS.sub(" ", value).strip()
+        return value.strip()
     if isinstance(value, Mapping):
         return {str(k): _norm(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_norm(v) for v in value]
+    if isinstance(value, BaseMessage):
+        calls = [[c["name"], c["args"]] for c in getattr(value, "tool_calls", None) or ()]
+        return _norm({"type": value.type, "content": value.content, "tool_calls": calls})
+    if isinstance(value, Command):
+        parts = {"goto": value.goto, "update": value.update, "resume": value.resume}
+        return _norm({**parts, "graph": value.graph})
+    if isinstance(value, Send):
+        return _norm({"send": value.node, "arg": value.arg})
     return value
 
 
 def _canonical_json(value: Any) -> str:
     return json.dumps(_norm(value), sort_keys=True, separators=(",", ":"), default=str)
+
+
+def short_key(key: str, limit: int = 80) -> str:
+    """``key`` cut to about ``limit`` characters for a report, kept distinct by a hash.
+
+    Example:
+        >>> a, b = short_key("x" * 100 + "a"), short_key("x" * 100 + "b")
+        >>> a != b and len(a) <= 80
+        True
+    """
+    if len(key) <= limit:
+        return key
+    digest = hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:8]
+    return f"{key[: limit - 11]}…#{digest}"
 
 
 def tool_calls_key(calls: Sequence[Mapping[str, Any]]) -> str:
