@@ -35,6 +35,9 @@ from langgraph_scaling.verifiers.code import extract_python
 
 __all__ = ["UnitTestVerifier"]
 
+# Imported by _harness.py from beside it in the sandbox.
+_HARNESS_MODULES = ("_harness_checks.py", "_harness_pins.py")
+
 
 class UnitTestVerifier:
     """Passes a candidate when its code passes every test; score = fraction passed.
@@ -128,6 +131,7 @@ class UnitTestVerifier:
             harness_source("_harness.py"),
             spec,
             limits=self._limits(len(cases)),
+            files={name: harness_source(name) for name in _HARNESS_MODULES},
         )
         if record is None or len(record.get("results", [])) != len(cases):
             return Verdict(
