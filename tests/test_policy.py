@@ -116,3 +116,39 @@ def test_budget_merge_validates_override() -> None:
 def test_bad_context_is_rejected(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         ScalingContext(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (
+            {"max_cost": 0.01, "price_per_input_token": float("nan")},
+            r"Budget.price_per_input_token=nan is invalid: must be a finite number",
+        ),
+        ({"max_tokens": 1.5}, r"Budget.max_tokens=1.5 is invalid: must be an integer"),
+        ({"max_branches": "2"}, r"Budget.max_branches='2' is invalid: must be an integer"),
+        ({"max_seconds": float("inf")}, r"Budget.max_seconds=inf is invalid: must be a finite"),
+    ],
+    ids=["nan-price", "float-tokens", "str-branches", "inf-seconds"],
+)
+def test_budget_types_are_checked_by_pydantic_and_reported_as_config_errors(
+    kwargs: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(ConfigError, match=match):
+        Budget(**kwargs)
+
+
+def test_model_copy_cannot_bypass_validation() -> None:
+    """``model_copy(update=...)`` once accepted anything, e.g. a string as a verifier."""
+    with pytest.raises(ConfigError, match=r"ScalingPolicy.verifiers\[0\]='x'"):
+        ScalingPolicy().model_copy(update={"verifiers": ["x"]})
+    with pytest.raises(ConfigError, match=r"Budget.max_branches=0"):
+        Budget(max_branches=3).model_copy(update={"max_branches": 0})
+    with pytest.raises(ConfigError, match=r"ScalingPolicy.budget=3 is invalid: must be a Budget"):
+        ScalingPolicy().with_budget(3)  # type: ignore[arg-type]
+    assert ScalingPolicy(router=2).model_copy(update={"temperature": 0.0}).router == FixedRouter(2)
+
+
+def test_field_docstrings_reach_the_schema() -> None:
+    schema = Budget.model_json_schema()
+    assert "Most branches" in schema["properties"]["max_branches"]["description"]

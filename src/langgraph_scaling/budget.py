@@ -16,78 +16,51 @@ Example:
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field, StrictInt, model_validator
 
+from langgraph_scaling._validation import ConfigModel, Number
 from langgraph_scaling.errors import ConfigError
 
 __all__ = ["Budget", "RunLedger"]
 
-_POSITIVE = ("max_tokens", "max_seconds", "max_cost")
 
-
-class Budget(BaseModel):
+class Budget(ConfigModel):
     """Limits for one scaled step (or, as a run budget, for all steps of a run)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    extra_reason: ClassVar[str] = "unknown budget field"
 
-    max_branches: int | None = None
+    max_branches: StrictInt | None = Field(default=None, ge=1)
     """Most branches over all waves and refinement rounds (``None``: the router decides)."""
-    min_branches: int = 1
+    min_branches: StrictInt = Field(default=1, ge=1)
     """Fewest branches a step launches, whatever the router says (while budget allows)."""
-    max_tokens: int | None = None
+    max_tokens: StrictInt | None = Field(default=None, gt=0)
     """Most tokens (prompt + generated) the step may spend; checked between waves."""
-    max_seconds: float | None = None
+    max_seconds: Number | None = Field(default=None, gt=0, allow_inf_nan=False)
     """Wall-clock deadline for the step; the best candidate so far is committed at expiry."""
-    max_cost: float | None = None
+    max_cost: Number | None = Field(default=None, gt=0, allow_inf_nan=False)
     """Most money the step may spend, from ``price_per_input_token``/``..._output_token``."""
-    price_per_input_token: float = 0.0
+    price_per_input_token: Number = Field(default=0.0, ge=0, allow_inf_nan=False)
     """Price of one prompt token, in the unit of ``max_cost``."""
-    price_per_output_token: float = 0.0
+    price_per_output_token: Number = Field(default=0.0, ge=0, allow_inf_nan=False)
     """Price of one generated token, in the unit of ``max_cost``."""
 
-    def __init__(self, **data: Any) -> None:
-        # Checked before pydantic sees the data, so errors are ConfigError, not wrapped.
-        self._check(data)
-        super().__init__(**data)
-
-    @classmethod
-    def _check(cls, data: Mapping[str, Any]) -> None:
-        for key in data:
-            if key not in cls.model_fields:
-                raise ConfigError(f"Budget.{key}", data[key], "unknown budget field")
-        for key in ("max_branches", "min_branches"):
-            value = data.get(key)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1
-            ):
-                raise ConfigError(f"Budget.{key}", value, "must be at least 1")
-        for key in _POSITIVE:
-            value = data.get(key)
-            if value is not None and (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or math.isnan(value)
-                or value <= 0
-            ):
-                raise ConfigError(f"Budget.{key}", value, "must be greater than 0")
-        for key in ("price_per_input_token", "price_per_output_token"):
-            value = data.get(key, 0.0)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ConfigError(f"Budget.{key}", value, "must be 0 or more")
-        lo, hi = data.get("min_branches", 1), data.get("max_branches")
-        if hi is not None and lo > hi:
-            raise ConfigError("Budget.min_branches", lo, f"exceeds max_branches={hi}")
-        if data.get("max_cost") is not None and not (
-            data.get("price_per_input_token") or data.get("price_per_output_token")
-        ):
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.max_branches is not None and self.min_branches > self.max_branches:
             raise ConfigError(
-                "Budget.max_cost", data["max_cost"], "needs a non-zero price per token"
+                "Budget.min_branches",
+                self.min_branches,
+                f"exceeds max_branches={self.max_branches}",
             )
+        if self.max_cost is not None and not (
+            self.price_per_input_token or self.price_per_output_token
+        ):
+            raise ConfigError("Budget.max_cost", self.max_cost, "needs a non-zero price per token")
+        return self
 
     def merged(self, override: Budget | Mapping[str, Any] | None) -> Budget:
         """This budget with the fields set in ``override`` replaced (validated again)."""

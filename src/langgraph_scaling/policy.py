@@ -17,12 +17,12 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field, StrictInt, field_validator
 
+from langgraph_scaling._validation import ConfigModel, Number
 from langgraph_scaling.budget import Budget
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.routing import FixedRouter, Router, resolve_router
@@ -39,10 +39,10 @@ _REFINE_PROMPT = (
 )
 
 
-class ScalingPolicy(BaseModel):
+class ScalingPolicy(ConfigModel):
     """How a step branches, verifies, selects and spends (frozen, validated)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    extra_reason: ClassVar[str] = "unknown policy field"
 
     router: Router = FixedRouter(4)
     """How many branches: a :class:`Router`, a name (``fixed``, ``adaptive``, ``heuristic``)
@@ -52,58 +52,72 @@ class ScalingPolicy(BaseModel):
     selection: SelectionMethod = "vote"
     """``vote``, ``weighted_vote``, ``best``, ``first_pass`` or ``refine`` (best, then
     critique-and-revise rounds fed by verifier feedback)."""
-    refine_rounds: int = 2
+    refine_rounds: StrictInt = Field(default=2, ge=1)
     """Most critique-and-revise rounds when ``selection="refine"``."""
     refine_prompt: str = _REFINE_PROMPT
     """Template of the revision request; ``{feedback}`` receives the verifiers' feedback."""
     vote_key: KeyKind | VoteKeyFn = "auto"
     """How answers are normalised for votes: ``auto``, ``text``, ``tool_calls``, ``code``,
     or an async ``fn(candidate, context) -> str`` (e.g. a behaviour key)."""
-    temperature: float = 0.8
+    temperature: Number = Field(default=0.8, ge=0, allow_inf_nan=False)
     """Sampling temperature of each branch (> 0 gives diverse branches)."""
-    seed: int | None = 0
+    seed: StrictInt | None = Field(default=0, ge=0)
     """Base seed: branch ``i`` gets ``seed + i`` where the model takes seeds."""
-    max_new_tokens: int | None = None
+    max_new_tokens: StrictInt | None = Field(default=None, ge=1)
     """Cap on generated tokens per branch (``None``: the model's default)."""
-    max_concurrency: int | None = None
+    max_concurrency: StrictInt | None = Field(default=None, ge=1)
     """Most branches and verifications running at once (``None``: no limit)."""
     budget: Budget = Budget()
-    """The per-step budget (overridable per step at invoke time)."""
+    """The per-step budget (overridable per step at invoke time); a dict of its fields works."""
     keep_candidates: bool = False
     """Keep every candidate's summary in the step report (off: report stays compact)."""
 
-    def __init__(self, **data: Any) -> None:
-        super().__init__(**self._check(data))
-
+    @field_validator("router", mode="before")
     @classmethod
-    def _check(cls, data: dict[str, Any]) -> dict[str, Any]:
-        for key in data:
-            if key not in cls.model_fields:
-                raise ConfigError(f"ScalingPolicy.{key}", data[key], "unknown policy field")
-        if "router" in data:
-            data["router"] = resolve_router(data["router"])
-        if "verifiers" in data:
-            data["verifiers"] = _check_verifiers(data["verifiers"])
-        if "selection" in data and data["selection"] not in get_args(SelectionMethod):
+    def _router(cls, value: Any) -> Router:
+        return resolve_router(value)
+
+    @field_validator("verifiers", mode="before")
+    @classmethod
+    def _verifiers(cls, value: Any) -> tuple[Verifier, ...]:
+        return _check_verifiers(value)
+
+    @field_validator("selection", mode="before")
+    @classmethod
+    def _selection(cls, value: Any) -> Any:
+        if value not in get_args(SelectionMethod):
             raise ConfigError(
-                "ScalingPolicy.selection",
-                data["selection"],
-                f"use one of {list(get_args(SelectionMethod))}",
+                "ScalingPolicy.selection", value, f"use one of {list(get_args(SelectionMethod))}"
             )
-        key = data.get("vote_key", "auto")
-        if not callable(key) and key not in get_args(KeyKind):
+        return value
+
+    @field_validator("vote_key", mode="before")
+    @classmethod
+    def _vote_key(cls, value: Any) -> Any:
+        if not callable(value) and value not in get_args(KeyKind):
             raise ConfigError(
-                "ScalingPolicy.vote_key", key, f"use {list(get_args(KeyKind))} or a callable"
+                "ScalingPolicy.vote_key", value, f"use {list(get_args(KeyKind))} or a callable"
             )
-        if "budget" in data and isinstance(data["budget"], Mapping):
-            data["budget"] = Budget(**data["budget"])
-        elif "budget" in data and not isinstance(data["budget"], Budget):
-            raise ConfigError("ScalingPolicy.budget", data["budget"], "must be a Budget")
-        _check_numbers(data)
-        return data
+        return value
+
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _budget(cls, value: Any) -> Budget:
+        if isinstance(value, Mapping):
+            return Budget(**value)
+        if not isinstance(value, Budget):
+            raise ConfigError("ScalingPolicy.budget", value, "must be a Budget")
+        return value
+
+    @field_validator("refine_prompt", mode="before")
+    @classmethod
+    def _refine_prompt(cls, value: Any) -> str:
+        if not isinstance(value, str) or "{feedback}" not in value:
+            raise ConfigError("ScalingPolicy.refine_prompt", value, "must contain '{feedback}'")
+        return value
 
     def with_budget(self, budget: Budget) -> ScalingPolicy:
-        """The same policy with another budget."""
+        """The same policy with another budget (validated)."""
         return self.model_copy(update={"budget": budget})
 
 
@@ -119,28 +133,3 @@ def _check_verifiers(value: Any) -> tuple[Verifier, ...]:
                 "is not a verifier (needs a name and an async verify(candidate, context))",
             )
     return tuple(items)
-
-
-def _check_numbers(data: Mapping[str, Any]) -> None:
-    checks: list[tuple[str, Any, bool, str]] = [
-        ("temperature", data.get("temperature", 0.8), False, "must be 0 or more"),
-        ("refine_rounds", data.get("refine_rounds", 2), True, "must be at least 1"),
-        ("max_new_tokens", data.get("max_new_tokens"), True, "must be at least 1"),
-        ("max_concurrency", data.get("max_concurrency"), True, "must be at least 1"),
-    ]
-    seed = data.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ConfigError("ScalingPolicy.seed", seed, "must be an integer of 0 or more, or None")
-    for name, value, positive_int, reason in checks:
-        if value is None:
-            continue
-        bad_type = isinstance(value, bool) or not isinstance(value, int | float)
-        if positive_int:
-            bad = bad_type or not isinstance(value, int) or value < 1
-        else:
-            bad = bad_type or math.isnan(value) or value < 0
-        if bad:
-            raise ConfigError(f"ScalingPolicy.{name}", value, reason)
-    prompt = data.get("refine_prompt", _REFINE_PROMPT)
-    if not isinstance(prompt, str) or "{feedback}" not in prompt:
-        raise ConfigError("ScalingPolicy.refine_prompt", prompt, "must contain '{feedback}'")

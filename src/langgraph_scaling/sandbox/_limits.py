@@ -11,18 +11,18 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from langgraph_scaling.errors import ConfigError
+from langgraph_scaling._validation import ConfigModel, Number
 
 __all__ = ["LimitHit", "SandboxLimits", "SandboxResult"]
 
 LimitHit = Literal["timeout", "cpu", "memory", "output", "processes", "files"]
 
 
-class SandboxLimits(BaseModel):
+class SandboxLimits(ConfigModel):
     """Resource limits of one sandboxed run (``None`` means no limit).
 
     Example:
@@ -30,40 +30,28 @@ class SandboxLimits(BaseModel):
         5.0
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    timeout_s: float | None = Field(default=10.0, gt=0)
+    timeout_s: Number | None = Field(default=10.0, gt=0, allow_inf_nan=False)
     """Wall-clock deadline; the whole process tree is killed when it passes."""
-    cpu_seconds: int | None = Field(default=10, gt=0)
+    cpu_seconds: StrictInt | None = Field(default=10, gt=0)
     """CPU time per process (``RLIMIT_CPU``)."""
-    memory_mb: int | None = Field(default=1024, gt=0)
+    memory_mb: StrictInt | None = Field(default=1024, gt=0)
     """Address space per process (``RLIMIT_AS``) and, where a memory cgroup can be made,
     the memory of the whole run."""
-    max_processes: int | None = Field(default=64, gt=0)
+    max_processes: StrictInt | None = Field(default=64, gt=0)
     """Processes and threads (a pids cgroup where available, else ``RLIMIT_NPROC`` under a
     per-run uid)."""
-    max_open_files: int | None = Field(default=256, gt=0)
+    max_open_files: StrictInt | None = Field(default=256, gt=0)
     """Open file descriptors per process (``RLIMIT_NOFILE``)."""
-    max_file_mb: int | None = Field(default=64, gt=0)
+    max_file_mb: StrictInt | None = Field(default=64, gt=0)
     """Size of any one file written (``RLIMIT_FSIZE``)."""
-    disk_mb: int | None = Field(default=512, gt=0)
+    disk_mb: StrictInt | None = Field(default=512, gt=0)
     """Everything the run stores: its work dir, ``/tmp`` and ``/dev/shm`` share one tmpfs of
     this size (space reserved with ``fallocate`` counts too). The pages are memory, charged
     to the run's memory cgroup where there is one."""
-    max_files: int | None = Field(default=50_000, gt=0)
+    max_files: StrictInt | None = Field(default=50_000, gt=0)
     """Files and directories the run may create in that tmpfs (its inodes)."""
-    max_output_bytes: int = Field(default=1_000_000, gt=0)
+    max_output_bytes: StrictInt = Field(default=1_000_000, gt=0)
     """Bytes kept of stdout and of stderr each; the run is killed when either overflows."""
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "SandboxLimits"
-            raise ConfigError(
-                f"SandboxLimits.{field}", first.get("input"), first["msg"].lower()
-            ) from None
 
 
 class SandboxResult(BaseModel):
