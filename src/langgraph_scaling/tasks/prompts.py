@@ -63,7 +63,8 @@ def task_verifiers(task: CodingTask, *, timeout: float = 10.0) -> list[Verifier]
         assert task.repo is not None
         return [PatchVerifier(task.repo, list(task.test_command), timeout=timeout)]
     tests = task.visible_tests or f"assert callable({task.entry_point})"
-    kwargs: dict[str, Any] = {"timeout": timeout}
+    # The entry point keeps its name in the tests' namespace even when it shadows a builtin.
+    kwargs: dict[str, Any] = {"timeout": timeout, "entry_point": task.entry_point}
     prelude = _prelude(task)
     if prelude:
         kwargs["setup"] = prelude
