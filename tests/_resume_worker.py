@@ -1,9 +1,11 @@
 """A graph run in its own process, for tests/test_reliability_resume.py.
 
-``python -m tests._resume_worker DB LOG_DIR start|resume [hang]``: a ReAct-style graph whose
-scaled agent step (4 branches) calls the ``record`` tool twice, then answers; with ``hang``
-the answering step never finishes (the test kills the process there). The model appends
-``<pid> <step>`` to ``calls.log`` per branch and the tool appends its value to ``tools.log``.
+``python -m tests._resume_worker DB LOG_DIR start|resume [hang] [budget]``: a ReAct-style
+graph whose scaled agent step (4 branches) calls the ``record`` tool twice, then answers;
+with ``hang`` the answering step never finishes (the test kills the process there); with
+``budget`` the run has a run budget of 10 branches, given as a JSON-valued context. The
+model appends ``<pid> <step>`` to ``calls.log`` per branch and the tool appends its value to
+``tools.log``.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 
-from langgraph_scaling import ScaledChatModel, ScalingPolicy
+from langgraph_scaling import ScaledChatModel, ScalingContext, ScalingPolicy
 from langgraph_scaling.testing import ScriptedChatModel, tool_call
 
 DB, LOG_DIR, PHASE = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
-HANG = sys.argv[4:] == ["hang"]
+HANG = "hang" in sys.argv[4:]
+BUDGET = "budget" in sys.argv[4:]
 
 
 def append(name: str, line: str) -> None:
@@ -63,7 +66,7 @@ async def main() -> None:
     async def agent(state: MessagesState) -> dict[str, Any]:
         return {"messages": [await bound.ainvoke(state["messages"])]}
 
-    g = StateGraph(MessagesState)
+    g = StateGraph(MessagesState, context_schema=ScalingContext)
     g.add_node("agent", agent)
     g.add_node("tools", ToolNode([record]))
     g.add_edge(START, "agent")
@@ -73,7 +76,8 @@ async def main() -> None:
     async with AsyncSqliteSaver.from_conn_string(DB) as saver:
         graph = g.compile(checkpointer=saver)
         first = {"messages": [HumanMessage("go")]} if PHASE == "start" else None
-        result = await graph.ainvoke(first, config)
+        context = {"run_budget": {"max_branches": 10}} if BUDGET else {}
+        result = await graph.ainvoke(first, config, context=context)
     print(json.dumps([[type(m).__name__, m.text] for m in result["messages"]]))
 
 

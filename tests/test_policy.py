@@ -108,10 +108,11 @@ def test_budget_merge_validates_override() -> None:
         ({"steps": {"agent": {"max_branches": 0}}}, r"Budget.max_branches=0"),
         ({"steps": {"agent": 4}}, r"ScalingContext.steps\['agent'\]=4"),
         ({"steps": ["agent"]}, r"ScalingContext.steps=\['agent'\]"),
-        ({"run_budget": {"max_branches": 3}}, r"ScalingContext.run_budget="),
+        ({"run_budget": 3}, r"ScalingContext.run_budget=3"),
         ({"difficulty": 2.0}, r"ScalingContext.difficulty=2.0"),
+        ({"step": {}}, r"ScalingContext.step=\{\} is invalid: unknown field"),
     ],
-    ids=["bad-override", "not-budget", "not-mapping", "run-budget-dict", "difficulty"],
+    ids=["bad-override", "not-budget", "not-mapping", "run-budget-int", "difficulty", "typo"],
 )
 def test_bad_context_is_rejected(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(ConfigError, match=match):

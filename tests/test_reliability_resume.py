@@ -67,3 +67,33 @@ def test_run_killed_mid_step_resumes_without_repeating_committed_steps(tmp_path:
         by_pid.setdefault(pid, []).append(step)
     assert sorted(by_pid[crashed.pid]) == [0] * 4 + [1] * 4 + [2] * 4
     assert by_pid[resumed.pid] == [2] * 4, "only the interrupted step ran again, all 4 branches"
+
+
+def _kill_in_final_step(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+    crashed = worker(tmp_path, "start", "hang", *extra)
+    deadline = time.monotonic() + 60
+    while 2 not in [s for _, s in calls(tmp_path)]:  # the final step is in flight
+        assert crashed.poll() is None, crashed.communicate()[1][-2000:]
+        assert time.monotonic() < deadline, "the run never reached its final step"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(crashed.pid, signal.SIGKILL)
+    crashed.communicate(timeout=30)
+    return crashed
+
+
+def test_the_run_budget_survives_a_kill_and_resume(tmp_path: Path) -> None:
+    """Run budget 10, 4 branches a step: 4 + 4 committed, the third step gets the last 2.
+
+    Killed in the third step and resumed in a new process, the run counts the 8 branches its
+    checkpoint records, so the rerun third step again gets 2 (once it got a fresh 10).
+    """
+    crashed = _kill_in_final_step(tmp_path, "budget")
+    resumed = worker(tmp_path, "resume", "budget")
+    out, err = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0, err[-2000:]
+    by_pid: dict[int, list[int]] = {}
+    for pid, step in calls(tmp_path):
+        by_pid.setdefault(pid, []).append(step)
+    assert sorted(by_pid[crashed.pid]) == [0] * 4 + [1] * 4 + [2] * 2
+    assert by_pid[resumed.pid] == [2] * 2, by_pid[resumed.pid]

@@ -104,6 +104,13 @@ class RunLedger:
             self.branches += granted
             return granted
 
+    def restore(self, branches: int, tokens: int, cost: float) -> None:
+        """Count what the run spent before this ledger existed (e.g. before a resume)."""
+        with self._lock:
+            self.branches += branches
+            self.tokens += tokens
+            self.cost += cost
+
     def charge(self, tokens_in: int, tokens_out: int) -> None:
         """Record tokens spent by a step."""
         with self._lock:

@@ -2,24 +2,41 @@
 
 Pass a :class:`ScalingContext` as the graph's runtime context (``context_schema``), or as a
 ``scaling`` attribute/key of your own context, to override step budgets by step name, set a
-run-level budget shared by all steps of the invocation, and hint difficulty. Create one per
-invocation: it carries that run's ledger.
+run-level budget shared by all steps of the invocation, and hint difficulty. Every field is
+plain JSON, so a LangGraph server takes it per request
+(``{"context": {"steps": {"agent": {"max_branches": 2}}}}``) and
+``graph.get_context_jsonschema()`` describes it.
+
+What a run has spent is not kept on the context object (one object may serve many runs):
+each invocation gets its own ledger, and chat-model steps start it from the spending that
+the run's committed messages record (``response_metadata["scaling"]`` of the AI messages
+after the last human message), so a run resumed from its checkpoint after a crash keeps
+counting where it stopped, and a new input starts from zero.
 
 Example:
     >>> ctx = ScalingContext(steps={"agent": {"max_branches": 2}},
-    ...                      run_budget=Budget(max_branches=10))
+    ...                      run_budget={"max_branches": 10})
     >>> ctx.step_budget("agent", Budget(max_branches=8)).max_branches
     2
+    >>> sorted(ScalingContext.model_json_schema()["properties"])
+    ['difficulty', 'run_budget', 'steps']
 """
 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langgraph.runtime import get_runtime
+from pydantic import Field, field_validator
+
+from langgraph_scaling._validation import ConfigModel
 from langgraph_scaling.budget import Budget, RunLedger
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.report import StepReport
@@ -27,49 +44,48 @@ from langgraph_scaling.report import StepReport
 __all__ = ["ScalingContext", "collect_reports", "find_scaling_context", "register_step"]
 
 
-@dataclass
-class ScalingContext:
-    """Invoke-time scaling settings for one graph run.
+class ScalingContext(ConfigModel):
+    """Invoke-time scaling settings for one graph run (frozen, JSON-valued).
 
     Attributes:
         steps: budget overrides by step name: a :class:`Budget` or a dict of its fields.
-        run_budget: limits shared by every scaled step of this run; once used up, steps fall
-            back to a single branch and say so in their report.
+        run_budget: limits shared by every scaled step of one run (a Budget or a dict); once
+            used up, steps fall back to a single branch and say so in their report.
         difficulty: a hint in [0, 1] for the heuristic router, for all steps or by step name.
     """
 
-    steps: Mapping[str, Budget | Mapping[str, Any]] = field(default_factory=dict)
+    steps: dict[str, Budget] = Field(default_factory=dict)
+    """Budget overrides by step name (only the fields given override the policy's)."""
     run_budget: Budget | None = None
-    difficulty: float | Mapping[str, float] | None = None
-    _ledger: RunLedger | None = field(default=None, init=False, repr=False)
-    _failures: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    """Limits shared by every scaled step of one run."""
+    difficulty: float | dict[str, float] | None = None
+    """A hint in [0, 1] for the heuristic router, for all steps or by step name."""
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.steps, Mapping):
-            raise ConfigError("ScalingContext.steps", self.steps, "must map step names to budgets")
-        for name, override in self.steps.items():
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _steps(cls, value: Any) -> dict[str, Budget]:
+        if not isinstance(value, Mapping):
+            raise ConfigError("ScalingContext.steps", value, "must map step names to budgets")
+        out: dict[str, Budget] = {}
+        for name, override in value.items():
             if not isinstance(name, str) or not name:
                 raise ConfigError("ScalingContext.steps key", name, "must be a step name (str)")
-            if not isinstance(override, Budget | Mapping):
-                raise ConfigError(f"ScalingContext.steps[{name!r}]", override, "must be a Budget")
-            Budget().merged(override)  # fail now, not mid-run
-        if self.run_budget is not None and not isinstance(self.run_budget, Budget):
-            raise ConfigError("ScalingContext.run_budget", self.run_budget, "must be a Budget")
-        hints = (
-            self.difficulty.values()
-            if isinstance(self.difficulty, Mapping)
-            else ([] if self.difficulty is None else [self.difficulty])
-        )
+            out[name] = _budget(f"ScalingContext.steps[{name!r}]", override)
+        return out
+
+    @field_validator("run_budget", mode="before")
+    @classmethod
+    def _run_budget(cls, value: Any) -> Budget | None:
+        return None if value is None else _budget("ScalingContext.run_budget", value)
+
+    @field_validator("difficulty", mode="before")
+    @classmethod
+    def _difficulty(cls, value: Any) -> Any:
+        hints = value.values() if isinstance(value, Mapping) else ([] if value is None else [value])
         for h in hints:
             if isinstance(h, bool) or not isinstance(h, int | float) or not 0 <= h <= 1:
                 raise ConfigError("ScalingContext.difficulty", h, "must be in [0, 1]")
-        if self.run_budget is not None:
-            self._ledger = RunLedger(self.run_budget)
-
-    @property
-    def ledger(self) -> RunLedger | None:
-        """What this run has spent against ``run_budget`` (``None`` without one)."""
-        return self._ledger
+        return value
 
     def check(self, graph: Any, *, steps: Iterable[str] = ()) -> None:
         """Fail if ``steps`` overrides a name no step of ``graph`` can have.
@@ -112,14 +128,102 @@ class ScalingContext:
             return self.difficulty.get(step)
         return self.difficulty
 
+    @property
+    def ledger(self) -> RunLedger | None:
+        """What the current run has spent against ``run_budget`` (``None`` without one)."""
+        return self.run_ledger()
+
+    def run_ledger(self, messages: Sequence[BaseMessage] = ()) -> RunLedger | None:
+        """The current run's ledger; a run's first step starts it from ``messages``' reports."""
+        if self.run_budget is None:
+            return None
+        state = _run_state(self)
+        with _RUNS_LOCK:
+            if state.ledger is None:  # the run's first step: count what it already committed
+                state.ledger = RunLedger(self.run_budget)
+                state.ledger.restore(*committed_spending(messages))
+            return state.ledger
+
     def failures(self, step: str) -> int:
-        """Steps named ``step`` in this run whose winner failed verification."""
-        return self._failures.get(step, 0)
+        """Steps named ``step`` in the current run whose winner failed verification."""
+        return _run_state(self).failures.get(step, 0)
 
     def record(self, step: str, winner_passed: bool) -> None:
         """Count a verification failure of ``step`` for later routing decisions."""
         if not winner_passed:
-            self._failures[step] = self._failures.get(step, 0) + 1
+            state = _run_state(self)
+            state.failures[step] = state.failures.get(step, 0) + 1
+
+
+def _budget(field_name: str, value: Any) -> Budget:
+    if isinstance(value, Budget):
+        return value
+    if not isinstance(value, Mapping):
+        raise ConfigError(field_name, value, "must be a Budget or a dict of its fields")
+    return Budget(**value)
+
+
+@dataclass
+class _RunState:
+    """What one run (one invocation of a graph, resumed or not) has done so far."""
+
+    ledger: RunLedger | None = None
+    failures: dict[str, int] = field(default_factory=dict)
+
+
+_RUNS: OrderedDict[tuple[int, int], tuple[object, _RunState]] = OrderedDict()
+_RUNS_LOCK = threading.Lock()
+_MAX_RUNS = 1024
+
+
+def _run_state(ctx: ScalingContext) -> _RunState:
+    """The state of the run in progress: one per LangGraph invocation (subgraphs share it)."""
+    run = _current_run() or ctx
+    key = (id(ctx), id(run))
+    with _RUNS_LOCK:
+        if key in _RUNS and _RUNS[key][0] is run:
+            _RUNS.move_to_end(key)
+            return _RUNS[key][1]
+        state = _RunState()
+        _RUNS[key] = (run, state)  # the run object is kept, so its id is not reused meanwhile
+        while len(_RUNS) > _MAX_RUNS:
+            _RUNS.popitem(last=False)
+        return state
+
+
+def _current_run() -> object | None:
+    """LangGraph's per-invocation ``RunControl`` (shared with subgraphs), if in a run."""
+    try:
+        runtime = get_runtime()
+    except (RuntimeError, KeyError):
+        return None  # not inside a graph run
+    return getattr(runtime, "control", None)
+
+
+def committed_spending(messages: Sequence[BaseMessage]) -> tuple[int, int, float]:
+    """Branches, tokens and cost the current run's committed AI messages record.
+
+    The current run is what follows the last human message.
+
+    Example:
+        >>> from langchain_core.messages import AIMessage, HumanMessage
+        >>> done = {"scaling": {"launched": 4, "tokens_in": 10, "tokens_out": 5, "cost": 0.0}}
+        >>> committed_spending([AIMessage("old", response_metadata=done), HumanMessage("go"),
+        ...                     AIMessage("", response_metadata=done)])
+        (4, 15, 0.0)
+    """
+    branches, tokens, cost = 0, 0, 0.0
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            break
+        report = (
+            message.response_metadata.get("scaling") if isinstance(message, AIMessage) else None
+        )
+        if isinstance(report, Mapping):
+            branches += int(report.get("launched") or 0)
+            tokens += int(report.get("tokens_in") or 0) + int(report.get("tokens_out") or 0)
+            cost += float(report.get("cost") or 0.0)
+    return branches, tokens, cost
 
 
 _EXPLICIT_STEPS: set[str] = set()
