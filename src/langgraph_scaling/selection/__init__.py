@@ -1,4 +1,8 @@
-"""Choosing the committed candidate: vote keys and selection strategies."""
+"""Choosing the committed candidate: vote keys and selection strategies.
+
+One strategy per module (``vote``, ``weighted_vote``, ``best``, ``first_pass``,
+``refine``), registered by name in :data:`SELECTORS`.
+"""
 
 from langgraph_scaling.selection.keys import (
     KeyKind,
@@ -13,7 +17,9 @@ from langgraph_scaling.selection.strategies import (
     SELECTORS,
     Selection,
     SelectionName,
+    Selector,
     select,
+    selector,
     vote_shares,
 )
 
@@ -22,11 +28,13 @@ __all__ = [
     "KeyKind",
     "Selection",
     "SelectionName",
+    "Selector",
     "VoteKeyFn",
     "code_key",
     "compute_key",
     "extract_python",
     "select",
+    "selector",
     "text_key",
     "tool_calls_key",
     "vote_shares",
