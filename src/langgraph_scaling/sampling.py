@@ -1,4 +1,13 @@
-"""Samplers over backends: one prompt, ``n`` branches, revisions from feedback."""
+"""Samplers over backends: one prompt, ``n`` branches, revisions from feedback.
+
+Example:
+    >>> from langgraph_scaling.backends import Sample
+    >>> from langchain_core.messages import AIMessage
+    >>> candidate_from_sample(Sample(index=0, message=AIMessage("4"), tokens_out=1)).status
+    'ok'
+    >>> candidate_from_sample(Sample(index=1, error="overloaded")).error
+    'overloaded'
+"""
 
 from __future__ import annotations
 
@@ -7,16 +16,17 @@ from typing import Any
 
 import anyio
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import BaseMessage
 
 from langgraph_scaling.backends._protocol import Backend, Sample, SampleRequest
 from langgraph_scaling.backends.chat_model import ChatModelBackend
-from langgraph_scaling.engine import EmitCandidate
+from langgraph_scaling.branching import EmitCandidate, candidate_from_message
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.policy import ScalingPolicy
+from langgraph_scaling.refine import revision_turn
 from langgraph_scaling.report import Candidate
 
-__all__ = ["BackendSampler", "as_backend", "candidate_from_sample", "revision_turn"]
+__all__ = ["BackendSampler", "as_backend", "candidate_from_sample"]
 
 
 def as_backend(model: BaseChatModel | Backend, *, max_concurrency: int | None = None) -> Backend:
@@ -38,39 +48,21 @@ def candidate_from_sample(sample: Sample) -> Candidate:
             tokens_in=sample.tokens_in,
             tokens_out=sample.tokens_out,
         )
-    msg = sample.message
-    status: Any = "ok"
-    error = None
-    if not msg.text.strip() and not msg.tool_calls and not msg.invalid_tool_calls:
-        status, error = "failed", "empty message"
-    return Candidate(
-        index=sample.index,
-        status=status,
-        error=error,
-        message=msg,
-        text=msg.text,
-        tokens_in=sample.tokens_in,
-        tokens_out=sample.tokens_out,
+    return candidate_from_message(
+        sample.index,
+        sample.message,
+        tokens=(sample.tokens_in, sample.tokens_out),
         finish_reason=sample.finish_reason,
     )
 
 
-def revision_turn(answer: AIMessage, feedback: str) -> list[BaseMessage]:
-    """The answer and the feedback on it, as the turn that asks for a revision.
-
-    A tool-calling answer gets the feedback as each call's result, as the tool protocol
-    requires; a text answer gets it as the user's reply.
-    """
-    if answer.tool_calls:
-        results = [
-            ToolMessage(feedback, tool_call_id=str(c.get("id") or "")) for c in answer.tool_calls
-        ]
-        return [answer, *results]
-    return [answer, HumanMessage(feedback)]
-
-
 class BackendSampler:
-    """Samples branches of one chat prompt from a backend, and revises from feedback."""
+    """Samples branches of one chat prompt from a backend, and revises from feedback.
+
+    A whole wave is one backend request (``n`` = the number of seeds), so a backend that
+    batches (vLLM's ``n``) shares the prompt among the branches; the backend bounds its
+    own concurrency.
+    """
 
     def __init__(
         self,
@@ -119,11 +111,14 @@ class BackendSampler:
         wave: int,
         limiter: anyio.CapacityLimiter | None,
     ) -> None:
+        """One request for the wave; ``n``, ``wave`` and ``limiter`` are the protocol's only
+        (``n == len(seeds)``; the backend limits its own concurrency)."""
         await self._run(self.messages, seeds, emit)
 
     async def revise(
         self, candidate: Candidate, feedback: str, seeds: Sequence[int], emit: EmitCandidate
     ) -> None:
+        """Sample revisions of ``candidate`` with ``feedback`` as the next turn."""
         if candidate.message is None:
             return
         await self._run([*self.messages, *revision_turn(candidate.message, feedback)], seeds, emit)

@@ -8,32 +8,13 @@ from typing import Any
 import anyio
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
-from langchain_core.runnables import RunnableConfig
-from langgraph.constants import TAG_NOSTREAM
-from langgraph.errors import GraphBubbleUp
 
 from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest
+from langgraph_scaling.branching import error_text, run_branches
 from langgraph_scaling.errors import ConfigError
+from langgraph_scaling.langgraph._glue import branch_config
 
-__all__ = ["ChatModelBackend", "branch_config", "sampling_kwargs"]
-
-
-def branch_config(index: int, base: RunnableConfig | None = None) -> RunnableConfig:
-    """The run config of branch ``index``'s model call: ``base``, tagged and marked.
-
-    Branch calls are traced as children but tagged ``nostream``, so only the committed answer
-    reaches ``stream_mode="messages"`` (a chat UI); ``scaling_branch`` names the branch.
-
-    Example:
-        >>> branch_config(2, {"tags": ["mine"]})["metadata"]
-        {'scaling_branch': 2}
-    """
-    base = base or {}
-    return {
-        **base,
-        "tags": [*base.get("tags", []), TAG_NOSTREAM],
-        "metadata": {**base.get("metadata", {}), "scaling_branch": index},
-    }
+__all__ = ["ChatModelBackend", "sampling_kwargs", "to_sample"]
 
 
 def sampling_kwargs(model: BaseChatModel, temperature: float, seed: int | None) -> dict[str, Any]:
@@ -54,6 +35,10 @@ def sampling_kwargs(model: BaseChatModel, temperature: float, seed: int | None) 
 class ChatModelBackend:
     """Runs a LangChain chat model ``n`` times concurrently, one call per branch.
 
+    Each call's run config is tagged ``nostream`` (see
+    :func:`~langgraph_scaling.langgraph._glue.branch_config`), so only the committed answer
+    reaches ``stream_mode="messages"``.
+
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
         >>> backend = ChatModelBackend(GenericFakeChatModel(messages=iter(["a", "b"])))
@@ -73,34 +58,33 @@ class ChatModelBackend:
     def name(self) -> str:
         return "chat_model"
 
+    def _call_kwargs(self, request: SampleRequest, seed: int) -> dict[str, Any]:
+        kwargs = sampling_kwargs(self.model, request.temperature, seed)
+        if request.max_tokens is not None and "max_tokens" in type(self.model).model_fields:
+            kwargs["max_tokens"] = request.max_tokens
+        return kwargs
+
     async def sample(self, request: SampleRequest, emit: Emit) -> None:
         model: Any = self.model
         if request.tools:
             kw = {"tool_choice": request.tool_choice} if request.tool_choice else {}
             model = self.model.bind_tools([dict(t) for t in request.tools], **kw)
-        limiter = anyio.CapacityLimiter(self._limit) if self._limit else None
 
-        async def one(i: int) -> None:
-            kwargs = sampling_kwargs(self.model, request.temperature, request.seeds[i])
-            if request.max_tokens is not None and "max_tokens" in type(self.model).model_fields:
-                kwargs["max_tokens"] = request.max_tokens
-            config = branch_config(i)
-            try:
-                if limiter is not None:
-                    async with limiter:
-                        out = await model.ainvoke(list(request.messages), config, **kwargs)
-                else:
-                    out = await model.ainvoke(list(request.messages), config, **kwargs)
-            except GraphBubbleUp:
-                raise
-            except Exception as exc:  # one branch failed; the others go on
-                await emit(Sample(index=i, error=f"{type(exc).__name__}: {exc}"))
-                return
-            await emit(to_sample(i, out))
+        async def branch(i: int) -> Sample:
+            kwargs = self._call_kwargs(request, request.seeds[i])
+            out = await model.ainvoke(list(request.messages), branch_config(i), **kwargs)
+            return to_sample(i, out)
 
-        async with anyio.create_task_group() as tg:
-            for i in range(request.n):
-                tg.start_soon(one, i)
+        async def emit_sample(_: int, sample: Sample) -> None:
+            await emit(sample)
+
+        await run_branches(
+            request.n,
+            branch,
+            emit_sample,
+            failed=lambda i, exc: Sample(index=i, error=error_text(exc)),
+            limiter=anyio.CapacityLimiter(self._limit) if self._limit else None,
+        )
 
 
 def to_sample(index: int, out: object) -> Sample:

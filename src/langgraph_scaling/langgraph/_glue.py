@@ -1,4 +1,8 @@
-"""What every entry point does around the engine: read the run context, stream, report."""
+"""What every entry point does around the engine: read the run context, stream, report.
+
+Also the run config of each branch: branch calls are traced as children of the step, tagged
+``nostream`` where only the committed answer should reach ``stream_mode="messages"``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_config, get_stream_writer
+from langgraph.constants import TAG_NOSTREAM
 from langgraph.runtime import get_runtime
 
 from langgraph_scaling.engine import Sampler, StepOutcome, run_step
@@ -16,7 +21,32 @@ from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.routing import RouterSignals
 from langgraph_scaling.verifiers._protocol import VerifyContext
 
-__all__ = ["current_config", "run_scaled", "step_name"]
+__all__ = ["TAG_NOSTREAM", "branch_config", "current_config", "run_scaled", "step_name"]
+
+
+def branch_config(
+    index: int, base: RunnableConfig | None = None, *, nostream: bool = True, **metadata: Any
+) -> RunnableConfig:
+    """The run config of branch ``index``: ``base``, marked and (by default) tagged.
+
+    ``metadata["scaling_branch"]`` names the branch, followed by ``metadata``; with
+    ``nostream`` the call is tagged ``nostream``, so only the committed answer reaches
+    ``stream_mode="messages"`` (a chat UI).
+
+    Example:
+        >>> branch_config(2, {"tags": ["mine"]})["metadata"]
+        {'scaling_branch': 2}
+        >>> branch_config(2, {"tags": ["mine"]}, nostream=False, scaling_wave=1)
+        {'tags': ['mine'], 'metadata': {'scaling_branch': 2, 'scaling_wave': 1}}
+    """
+    base = base or {}
+    config: RunnableConfig = {
+        **base,
+        "metadata": {**base.get("metadata", {}), "scaling_branch": index, **metadata},
+    }
+    if nostream:
+        config["tags"] = [*base.get("tags", []), TAG_NOSTREAM]
+    return config
 
 
 def current_config() -> RunnableConfig | None:
@@ -98,7 +128,7 @@ async def run_scaled(
             extras=extras or {},
         ),
         signals=signals,
-        ledger=ctx.ledger if ctx else None,
+        ledger=ctx.run_ledger(messages) if ctx else None,
         on_event=writer,
     )
     if ctx is not None and policy.verifiers:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
@@ -11,40 +11,33 @@ from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResp
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables.config import ensure_config, var_child_runnable_config
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from langgraph.errors import GraphBubbleUp
 
 from langgraph_scaling._sync import run_blocking
-from langgraph_scaling.backends.chat_model import branch_config, sampling_kwargs
-from langgraph_scaling.engine import EmitCandidate
+from langgraph_scaling.backends.chat_model import sampling_kwargs
+from langgraph_scaling.branching import (
+    EmitCandidate,
+    candidate_from_message,
+    failed_candidate,
+    run_branches,
+)
 from langgraph_scaling.errors import ConfigError
-from langgraph_scaling.langgraph._glue import run_scaled
+from langgraph_scaling.langgraph._glue import branch_config, run_scaled
 from langgraph_scaling.langgraph.context import register_step
 from langgraph_scaling.policy import ScalingPolicy
+from langgraph_scaling.refine import revision_turn
 from langgraph_scaling.report import Candidate
-from langgraph_scaling.sampling import revision_turn
 
 __all__ = ["ScalingMiddleware"]
 
 Handler = Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]]
 
 
-def _candidate(index: int, response: ModelResponse[Any]) -> Candidate:
+def candidate_from_response(index: int, response: ModelResponse[Any]) -> Candidate:
+    """A candidate from a model handler's response: its last AI message is the answer."""
     ai = [m for m in response.result if isinstance(m, AIMessage)]
     if not ai:
         return Candidate(index=index, status="failed", error="no AI message in response")
-    msg = ai[-1]
-    usage: Mapping[str, Any] = msg.usage_metadata or {}
-    status: Any = "ok" if (msg.text.strip() or msg.tool_calls) else "failed"
-    return Candidate(
-        index=index,
-        status=status,
-        error=None if status == "ok" else "empty message",
-        message=msg,
-        text=msg.text,
-        update=response,
-        tokens_in=int(usage.get("input_tokens", 0)),
-        tokens_out=int(usage.get("output_tokens", 0)),
-    )
+    return candidate_from_message(index, ai[-1], update=response)
 
 
 class _HandlerSampler:
@@ -69,28 +62,14 @@ class _HandlerSampler:
         messages: list[BaseMessage] | None,
         limiter: anyio.CapacityLimiter | None,
     ) -> None:
-        async def one(i: int) -> None:
+        async def branch(i: int) -> Candidate:
             # The handler calls the model with the run config from the context; this branch
             # task has its own copy of the context, so its call is tagged here.
             var_child_runnable_config.set(branch_config(i, ensure_config()))
-            try:
-                if limiter is not None:
-                    async with limiter:
-                        response = await self.handler(self._branch_request(seeds[i], messages))
-                else:
-                    response = await self.handler(self._branch_request(seeds[i], messages))
-            except GraphBubbleUp:
-                raise
-            except Exception as exc:  # one branch failed; the others go on
-                await emit(
-                    i, Candidate(index=i, status="failed", error=f"{type(exc).__name__}: {exc}")
-                )
-                return
-            await emit(i, _candidate(i, response))
+            response = await self.handler(self._branch_request(seeds[i], messages))
+            return candidate_from_response(i, response)
 
-        async with anyio.create_task_group() as tg:
-            for i in range(len(seeds)):
-                tg.start_soon(one, i)
+        await run_branches(len(seeds), branch, emit, failed=failed_candidate, limiter=limiter)
 
     async def sample(
         self,

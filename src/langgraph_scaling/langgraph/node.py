@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import anyio
 import anyio.to_thread
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda
-from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import get_runtime
 from langgraph.types import Command
 
 from langgraph_scaling._sync import run_blocking
-from langgraph_scaling.engine import EmitCandidate
+from langgraph_scaling.branching import (
+    EmitCandidate,
+    candidate_from_message,
+    failed_candidate,
+    run_branches,
+)
 from langgraph_scaling.errors import ConfigError
-from langgraph_scaling.langgraph._glue import run_scaled, step_name
+from langgraph_scaling.langgraph._glue import branch_config, run_scaled, step_name
 from langgraph_scaling.langgraph.context import register_step
 from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.report import Candidate
+from langgraph_scaling.selection import selector
 
 __all__ = ["scaled_node"]
 
@@ -46,19 +51,21 @@ def _with_report(update: Any, key: str, report: dict[str, Any]) -> Any:
 
 
 def candidate_from_update(index: int, update: Any) -> Candidate:
-    """A candidate from a node's state update; its last AI message, if any, is the answer."""
+    """A candidate from a node's state update; its last AI message, if any, is the answer.
+
+    An update without an AI message is a candidate too (it votes by its content); one whose
+    AI message is empty fails like any empty answer.
+
+    Example:
+        >>> candidate_from_update(0, {"messages": [AIMessage("42")]}).text
+        '42'
+        >>> candidate_from_update(1, {"count": 3}).status
+        'ok'
+    """
     ai = [m for m in _messages_of(update) if isinstance(m, AIMessage)]
-    msg = ai[-1] if ai else None
-    usage: Mapping[str, Any] = (msg.usage_metadata or {}) if msg is not None else {}
-    return Candidate(
-        index=index,
-        status="ok",
-        update=update,
-        message=msg,
-        text=msg.text if msg is not None else "",
-        tokens_in=int(usage.get("input_tokens", 0)),
-        tokens_out=int(usage.get("output_tokens", 0)),
-    )
+    if not ai:
+        return Candidate(index=index, status="ok", update=update)
+    return candidate_from_message(index, ai[-1], update=update)
 
 
 class _NodeSampler:
@@ -75,32 +82,13 @@ class _NodeSampler:
         wave: int,
         limiter: anyio.CapacityLimiter | None,
     ) -> None:
-        async def one(i: int) -> None:
-            meta = {
-                **self.config.get("metadata", {}),
-                "scaling_branch": i,
-                "scaling_seed": seeds[i],
-                "scaling_wave": wave,
-            }
-            branch_config: RunnableConfig = {**self.config, "metadata": meta}
-            try:
-                if limiter is not None:
-                    async with limiter:
-                        update = await self.call(branch_config)
-                else:
-                    update = await self.call(branch_config)
-            except GraphBubbleUp:
-                raise
-            except Exception as exc:  # one branch failed; the others go on
-                await emit(
-                    i, Candidate(index=i, status="failed", error=f"{type(exc).__name__}: {exc}")
-                )
-                return
-            await emit(i, candidate_from_update(i, update))
+        async def branch(i: int) -> Candidate:
+            config = branch_config(
+                i, self.config, nostream=False, scaling_seed=seeds[i], scaling_wave=wave
+            )
+            return candidate_from_update(i, await self.call(config))
 
-        async with anyio.create_task_group() as tg:
-            for i in range(n):
-                tg.start_soon(one, i)
+        await run_branches(n, branch, emit, failed=failed_candidate, limiter=limiter)
 
 
 def scaled_node(
@@ -134,10 +122,10 @@ def scaled_node(
     policy = policy or ScalingPolicy()
     if not isinstance(policy, ScalingPolicy):
         raise ConfigError("scaled_node.policy", policy, "must be a ScalingPolicy")
-    if policy.selection == "refine":
+    if selector(policy.selection).revises:
         raise ConfigError(
             "scaled_node.policy.selection",
-            "refine",
+            policy.selection,
             "node branches cannot be revised; wrap the model instead",
         )
     params = inspect.signature(fn).parameters

@@ -1,0 +1,80 @@
+"""Judging one finished branch: its vote key, then every verifier's verdict.
+
+A verifier that crashes, or returns something other than a :class:`Verdict`, fails the
+candidate with a verdict that says so; a check that could not run at all (sandbox or
+verifier infrastructure, :data:`~langgraph_scaling._control.UNCHECKABLE`) and LangGraph
+interrupts propagate.
+
+Example:
+    >>> import anyio
+    >>> from langgraph_scaling.verifiers import CallableVerifier
+    >>> cand = Candidate(index=0, status="ok", text="4")
+    >>> check = CallableVerifier(lambda c: c.text == "4", name="is_four")
+    >>> notes = []
+    >>> anyio.run(lambda: judge(cand, ScalingPolicy(verifiers=[check]), VerifyContext(), notes))
+    >>> cand.vote_key, cand.passed
+    ('text:4', True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.errors import GraphBubbleUp
+
+from langgraph_scaling._control import UNCHECKABLE
+from langgraph_scaling.branching import error_text
+from langgraph_scaling.policy import ScalingPolicy
+from langgraph_scaling.report import Candidate, Verdict
+from langgraph_scaling.selection import compute_key
+from langgraph_scaling.verifiers._protocol import VerifyContext
+
+__all__ = ["judge", "run_verifier"]
+
+
+async def judge(
+    cand: Candidate, policy: ScalingPolicy, context: VerifyContext, notes: list[str]
+) -> None:
+    """Fill ``cand.vote_key`` and ``cand.verdicts``; a failing custom vote key adds a note."""
+    cand.vote_key = await _vote_key(cand, policy, context, notes)
+    for verifier in policy.verifiers:
+        cand.verdicts.append(await run_verifier(verifier, cand, context))
+
+
+async def _vote_key(
+    cand: Candidate, policy: ScalingPolicy, context: VerifyContext, notes: list[str]
+) -> str:
+    key = policy.vote_key
+    if isinstance(key, str):
+        return compute_key(cand, key)
+    try:
+        return str(await key(cand, context))
+    except GraphBubbleUp:
+        raise
+    except Exception as exc:
+        notes.append(f"vote key failed for branch {cand.index}: {exc!r}")
+        return compute_key(cand)
+
+
+def _broken(name: str, feedback: str) -> Verdict:
+    return Verdict(
+        verifier=name,
+        passed=False,
+        score=0.0,
+        feedback=feedback,
+        details={"verifier_error": True},
+    )
+
+
+async def run_verifier(verifier: Any, cand: Candidate, context: VerifyContext) -> Verdict:
+    """One verifier's verdict on ``cand``; its bugs fail the candidate, not the step."""
+    name = str(getattr(verifier, "name", type(verifier).__name__))
+    try:
+        verdict = await verifier.verify(cand, context)
+    except (GraphBubbleUp, *UNCHECKABLE):
+        raise  # an interrupt, or a check that could not run: never a failed candidate
+    except Exception as exc:  # a verifier's bug on this candidate fails the candidate only
+        return _broken(name, f"verifier crashed: {error_text(exc)}")
+    if not isinstance(verdict, Verdict):
+        return _broken(name, f"verifier returned {type(verdict).__name__}, not a Verdict")
+    return verdict

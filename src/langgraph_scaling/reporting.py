@@ -1,0 +1,82 @@
+"""Building a step's :class:`~langgraph_scaling.report.StepReport` from what the step did.
+
+The report counts branches by status, adds up tokens and cost, says what is left of the
+step budget (and of the run budget, with a ledger), and keeps candidate summaries only
+when the policy asks for them.
+
+Example:
+    >>> from langgraph_scaling.policy import ScalingPolicy
+    >>> from langgraph_scaling.report import Candidate
+    >>> from langgraph_scaling.selection import select
+    >>> from langgraph_scaling.verifiers import VerifyContext
+    >>> st = StepState(ScalingPolicy(), "s", VerifyContext(), lambda event: None, None)
+    >>> st.candidates.append(Candidate(index=0, status="ok", vote_key="text:4"))
+    >>> decision = RouterDecision(router="fixed", waves=(1,), reason="fixed(1)")
+    >>> report = build_report(st, decision, select("vote", st.candidates), None, False)
+    >>> report.winner, report.finished, report.votes
+    (0, 1, {'text:4': 1})
+"""
+
+from __future__ import annotations
+
+import time
+
+from langgraph_scaling._step import StepState
+from langgraph_scaling.budget import RunLedger
+from langgraph_scaling.report import RouterDecision, StepReport
+from langgraph_scaling.selection import Selection
+from langgraph_scaling.selection.keys import short_key
+
+__all__ = ["budget_left", "build_report"]
+
+
+def budget_left(st: StepState, ledger: RunLedger | None) -> dict[str, float | int | None]:
+    """What is left of the step budget (``None`` where unlimited), and of the run budget."""
+    b = st.policy.budget
+    tokens_in, tokens_out = st.tokens
+    elapsed = time.monotonic() - st.started
+    left: dict[str, float | int | None] = {
+        "branches": None if b.max_branches is None else b.max_branches - len(st.candidates),
+        "tokens": None if b.max_tokens is None else b.max_tokens - tokens_in - tokens_out,
+        "seconds": None if b.max_seconds is None else round(b.max_seconds - elapsed, 3),
+        "cost": None if b.max_cost is None else b.max_cost - b.cost(tokens_in, tokens_out),
+    }
+    if ledger is not None:
+        left.update(ledger.snapshot())
+    return left
+
+
+def build_report(
+    st: StepState,
+    decision: RouterDecision,
+    chosen: Selection,
+    ledger: RunLedger | None,
+    deadline_hit: bool,
+) -> StepReport:
+    """The compact report of the step ``st`` after ``chosen`` was selected."""
+    tokens_in, tokens_out = st.tokens
+    status = [c.status for c in st.candidates]
+    winner = chosen.winner
+    return StepReport(
+        step=st.name,
+        selection=st.policy.selection,
+        winner=None if winner is None else winner.index,
+        reason=chosen.reason,
+        winner_passed=winner.passed if winner is not None and st.policy.verifiers else None,
+        router=decision,
+        launched=len(st.candidates),
+        finished=status.count("ok"),
+        failed=status.count("failed"),
+        cancelled=status.count("cancelled") + status.count("timeout"),
+        waves_run=st.waves_run,
+        refine_rounds=st.refine_rounds,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+        cost=st.policy.budget.cost(tokens_in, tokens_out),
+        wall_s=round(time.monotonic() - st.started, 4),
+        deadline_hit=deadline_hit,
+        notes=st.notes,
+        budget_left=budget_left(st, ledger),
+        votes={short_key(k): v for k, v in chosen.votes.items()},
+        candidates=[c.summary() for c in st.candidates] if st.policy.keep_candidates else [],
+    )
