@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
@@ -68,10 +68,32 @@ def candidate_from_update(index: int, update: Any) -> Candidate:
     return candidate_from_message(index, ai[-1], update=update)
 
 
+NodeCall = Callable[[Any, Any, RunnableConfig], Awaitable[Any]]
+"""``await call(state, runtime, config)``: one run of the node function."""
+
+
+def _node_call(fn: Callable[..., Any]) -> NodeCall:
+    """``fn`` as a :data:`NodeCall` passing only what it takes; sync ones run in a thread."""
+    params = inspect.signature(fn).parameters
+    wants_config, wants_runtime = "config" in params, "runtime" in params
+    is_async = inspect.iscoroutinefunction(fn)
+
+    async def call(state: Any, runtime: Any, config: RunnableConfig) -> Any:
+        kwargs: dict[str, Any] = {}
+        if wants_config:
+            kwargs["config"] = config
+        if wants_runtime:
+            kwargs["runtime"] = runtime
+        if is_async:
+            return await fn(state, **kwargs)
+        return await anyio.to_thread.run_sync(lambda: fn(state, **kwargs))
+
+    return call
+
+
 class _NodeSampler:
-    def __init__(self, call: Callable[[RunnableConfig], Any], config: RunnableConfig) -> None:
-        self.call = call
-        self.config = config
+    def __init__(self, call: NodeCall, state: Any, runtime: Any, config: RunnableConfig) -> None:
+        self.call, self.state, self.runtime, self.config = call, state, runtime, config
 
     async def sample(
         self,
@@ -86,9 +108,22 @@ class _NodeSampler:
             config = branch_config(
                 i, self.config, nostream=False, scaling_seed=seeds[i], scaling_wave=wave
             )
-            return candidate_from_update(i, await self.call(config))
+            return candidate_from_update(i, await self.call(self.state, self.runtime, config))
 
         await run_branches(n, branch, emit, failed=failed_candidate, limiter=limiter)
+
+
+def _checked_policy(policy: ScalingPolicy | None) -> ScalingPolicy:
+    policy = policy or ScalingPolicy()
+    if not isinstance(policy, ScalingPolicy):
+        raise ConfigError("scaled_node.policy", policy, "must be a ScalingPolicy")
+    if selector(policy.selection).revises:
+        raise ConfigError(
+            "scaled_node.policy.selection",
+            policy.selection,
+            "node branches cannot be revised; wrap the model instead",
+        )
+    return policy
 
 
 def scaled_node(
@@ -119,35 +154,14 @@ def scaled_node(
     if not callable(fn):
         raise ConfigError("scaled_node.fn", fn, "must be a callable node function")
     register_step(name, "scaled_node.name")
-    policy = policy or ScalingPolicy()
-    if not isinstance(policy, ScalingPolicy):
-        raise ConfigError("scaled_node.policy", policy, "must be a ScalingPolicy")
-    if selector(policy.selection).revises:
-        raise ConfigError(
-            "scaled_node.policy.selection",
-            policy.selection,
-            "node branches cannot be revised; wrap the model instead",
-        )
-    params = inspect.signature(fn).parameters
-    wants_config, wants_runtime = "config" in params, "runtime" in params
-    is_async = inspect.iscoroutinefunction(fn)
+    policy = _checked_policy(policy)
+    call = _node_call(fn)
 
     async def arun(state: Any, config: RunnableConfig) -> Any:
         runtime = get_runtime()
-
-        async def call(branch_config: RunnableConfig) -> Any:
-            kwargs: dict[str, Any] = {}
-            if wants_config:
-                kwargs["config"] = branch_config
-            if wants_runtime:
-                kwargs["runtime"] = runtime
-            if is_async:
-                return await fn(state, **kwargs)
-            return await anyio.to_thread.run_sync(lambda: fn(state, **kwargs))
-
         step = step_name(name, config, getattr(fn, "__name__", "node"))
         outcome = await run_scaled(
-            _NodeSampler(call, config),
+            _NodeSampler(call, state, runtime, config),
             policy,
             step=step,
             messages=_messages_of(state),
