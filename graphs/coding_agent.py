@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import operator
 import subprocess
-from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from langgraph_scaling import ScaledChatModel, ScalingContext, ScalingPolicy
+from langgraph_scaling import ScaledChatModel, ScalingPolicy
 from langgraph_scaling.errors import ScalingError
+from langgraph_scaling.langgraph.agent_context import AgentContext
+from langgraph_scaling.policy import SelectionMethod
 from langgraph_scaling.tasks import CodingTask, answer_from_text, prompt_messages, task_verifiers
 
 __all__ = ["CodingAgentContext", "CodingState", "build_coding_agent", "graph"]
@@ -43,47 +44,35 @@ class CodingState(TypedDict, total=False):
     """Compact step reports (no candidates)."""
 
 
-@dataclass
-class CodingAgentContext:
-    """Invoke-time settings of the coding agent.
+class CodingAgentContext(AgentContext):
+    """Invoke-time settings of the coding agent (JSON-valued; see ``AgentContext``).
 
-    Attributes:
-        model: a LangChain chat model or a backend; ``None`` uses the embedded default
-            (Qwen2.5-Coder-0.5B-Instruct through in-process vLLM).
-        policy: how the propose step scales; the task's verifiers are added to it.
-        verify: run the task's tests as verifiers (off: plain voting, no execution).
-        apply_patch: apply the committed diff to the repository (patch tasks).
-        scaling: per-step budget overrides and a run budget.
+    ``model=`` (a chat model or backend; ``None`` uses the embedded
+    Qwen2.5-Coder-0.5B-Instruct through in-process vLLM, or ``base_url``) and ``policy=``
+    (how the propose step scales; the task's verifiers are added to it) are accepted from
+    Python. A server request sets ``router``, ``selection``, ``steps``, ``run_budget``...
     """
 
-    model: Any = None
-    policy: ScalingPolicy = field(
-        default_factory=lambda: ScalingPolicy(
-            router=4, selection="best", vote_key="code", max_new_tokens=512
-        )
-    )
+    selection: SelectionMethod = "best"
     verify: bool = True
+    """Run the task's tests as verifiers (off: plain voting, no execution)."""
     apply_patch: bool = False
-    scaling: ScalingContext | None = None
+    """Apply the committed diff to the repository (patch tasks)."""
 
-
-def _model(ctx: CodingAgentContext) -> Any:
-    if ctx.model is not None:
-        return ctx.model
-    from langgraph_scaling.backends.default import default_backend
-
-    return default_backend()
+    def propose_policy(self) -> ScalingPolicy:
+        """The propose step's policy: answers voted as code when no test separates them."""
+        return self.scaling_policy(vote_key="code")
 
 
 async def propose(state: CodingState, runtime: Runtime[CodingAgentContext]) -> CodingState:
     """Sample candidates in scaled branches, verify each, and select one."""
     ctx = runtime.context or CodingAgentContext()
     task = state["task"]
-    policy = ctx.policy
+    policy = ctx.propose_policy()
     if ctx.verify:
         verifiers = (*task_verifiers(task), *policy.verifiers)
         policy = policy.model_copy(update={"verifiers": verifiers})
-    model = ScaledChatModel(_model(ctx), policy=policy, step="propose")
+    model = ScaledChatModel(ctx.backend(), policy=policy, step="propose")
     message = await model.ainvoke(prompt_messages(task))
     report = message.response_metadata["scaling"]
     return {

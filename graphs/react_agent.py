@@ -15,7 +15,6 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import SystemMessage
@@ -23,8 +22,11 @@ from langchain_core.tools import BaseTool, tool
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.runtime import Runtime
+from pydantic import Field, StrictInt
 
-from langgraph_scaling import ScaledChatModel, ScalingContext, ScalingPolicy, ToolCallVerifier
+from langgraph_scaling import ScaledChatModel, ScalingPolicy, ToolCallVerifier
+from langgraph_scaling.langgraph.agent_context import AgentContext
+from langgraph_scaling.policy import SelectionMethod
 
 __all__ = ["ReactAgentContext", "build_react_agent", "calculator", "graph"]
 
@@ -59,18 +61,23 @@ def calculator(expression: str) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-@dataclass
-class ReactAgentContext:
-    """Invoke-time settings: model/backend (``None``: embedded default) and policy."""
+class ReactAgentContext(AgentContext):
+    """Invoke-time settings: where the model is, how the step scales, budgets (JSON-valued).
 
-    model: Any = None
-    policy: ScalingPolicy = field(
-        default_factory=lambda: ScalingPolicy(
-            router=4, verifiers=[ToolCallVerifier()], selection="weighted_vote", max_new_tokens=256
-        )
-    )
+    ``model=`` (a chat model or backend) and ``policy=`` (a whole policy) are accepted from
+    Python; a server request sets the JSON fields, e.g.
+    ``{"base_url": "http://127.0.0.1:8000/v1", "served_model": "qwen", "router": 8,
+    "steps": {"agent": {"max_branches": 2}}}``.
+    """
+
+    selection: SelectionMethod = "weighted_vote"
+    max_new_tokens: StrictInt | None = Field(default=256, ge=1)
     system_prompt: str = "You are a helpful assistant. Use the tools when they help."
-    scaling: ScalingContext | None = None
+    """The system message put before the conversation."""
+
+    def agent_policy(self) -> ScalingPolicy:
+        """The agent step's policy: tool calls checked against the tools' schemas."""
+        return self.scaling_policy(verifiers=[ToolCallVerifier()])
 
 
 def build_react_agent(tools: Sequence[BaseTool] = (calculator,), **compile_kwargs: Any) -> Any:
@@ -79,12 +86,8 @@ def build_react_agent(tools: Sequence[BaseTool] = (calculator,), **compile_kwarg
 
     async def agent(state: MessagesState, runtime: Runtime[ReactAgentContext]) -> dict[str, Any]:
         ctx = runtime.context or ReactAgentContext()
-        inner = ctx.model
-        if inner is None:
-            from langgraph_scaling.backends.default import default_backend
-
-            inner = default_backend()
-        model = ScaledChatModel(inner, policy=ctx.policy, step="agent").bind_tools(tools)
+        scaled = ScaledChatModel(ctx.backend(), policy=ctx.agent_policy(), step="agent")
+        model = scaled.bind_tools(tools)
         messages = [SystemMessage(ctx.system_prompt), *state["messages"]]
         return {"messages": [await model.ainvoke(messages)]}
 
