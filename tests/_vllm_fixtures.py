@@ -15,6 +15,7 @@ import anyio
 import pytest
 
 from langgraph_scaling.backends._server import VLLMServer
+from langgraph_scaling.backends._vllm_engine import CPU_SERVE_ARGS
 from langgraph_scaling.backends.vllm import VLLMBackend
 from langgraph_scaling.models.embedded import PREPARE_COMMAND, default_cache_dir, is_prepared
 
@@ -84,11 +85,17 @@ async def start_watching_the_loop(backend: VLLMBackend) -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-async def vllm_backend(anyio_backend: str) -> AsyncIterator[VLLMBackend]:
-    """One in-process engine on the embedded model for the module."""
+async def vllm_backend(
+    anyio_backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[VLLMBackend]:
+    """One in-process engine on the embedded model for the module (its log in a temp dir)."""
     path = model_path_or_skip()
     backend = VLLMBackend(
-        path, max_model_len=MAX_MODEL_LEN, kv_cache_gib=KV_CACHE_GIB, enforce_eager=ENFORCE_EAGER
+        path,
+        max_model_len=MAX_MODEL_LEN,
+        kv_cache_gib=KV_CACHE_GIB,
+        enforce_eager=ENFORCE_EAGER,
+        log_file=tmp_path_factory.mktemp("vllm-engine") / "engine.log",
     )
     try:
         ENGINE_START.update(await start_watching_the_loop(backend))
@@ -108,7 +115,8 @@ def vllm_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         max_model_len=MAX_MODEL_LEN,
         kv_cache_gib=KV_CACHE_GIB,
         log_path=log,
-        extra_args=["--enforce-eager"] if ENFORCE_EAGER else [],
+        # The CPU scheduler flags: seeded requests must not have their prefill chunked.
+        extra_args=[*CPU_SERVE_ARGS, *(["--enforce-eager"] if ENFORCE_EAGER else [])],
     )
     with server as url:
         yield url

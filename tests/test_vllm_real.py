@@ -7,17 +7,21 @@ generation is capped at a few dozen to 128 tokens.
 from __future__ import annotations
 
 import gc
+import os
+import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from langgraph_scaling import ScaledChatModel, ScalingPolicy
 from langgraph_scaling.backends._protocol import Sample, SampleRequest
 from langgraph_scaling.backends.openai_server import OpenAIServerBackend
 from langgraph_scaling.backends.vllm import VLLMBackend, seed_runs
-from langgraph_scaling.errors import ConfigError, ModelPreparationError
+from langgraph_scaling.errors import BackendUnavailableError, ConfigError, ModelPreparationError
 from langgraph_scaling.models.embedded import GGUFPart, assemble_gguf, is_prepared
 from tests._vllm_fixtures import (
     ENFORCE_EAGER,
@@ -164,6 +168,7 @@ async def test_cancelled_engine_start_leaves_no_engine_behind(vllm_backend: VLLM
         max_model_len=MAX_MODEL_LEN,
         kv_cache_gib=KV_CACHE_GIB,
         enforce_eager=ENFORCE_EAGER,
+        log_file=vllm_backend.log_path,
     )
     with anyio.move_on_after(2) as scope:
         await backend.start()
@@ -224,6 +229,96 @@ async def test_openai_server_passes_tools(vllm_server_url: str) -> None:  # noqa
     assert message is not None
     assert [c["name"] for c in message.tool_calls] == ["run_python"]
     assert "code" in message.tool_calls[0]["args"]
+
+
+def long_prompt(i: int) -> list[BaseMessage]:
+    """HumanEval/i padded to ~450 tokens: eight of them overflow a 2048-token scheduler step."""
+    system, user = humaneval_messages(f"HumanEval/{i}")
+    notes = " ".join(
+        f"Note {j}: think about empty inputs, negative numbers and very large values."
+        for j in range(20)
+    )
+    return [SystemMessage(system), HumanMessage(f"{user}\n\n{notes}\n(step {i})")]
+
+
+async def overlapping_steps(model: Any, steps: int = 8, k: int = 8) -> list[AIMessage]:
+    """``steps`` scaled steps at once, ``k`` seeded branches each, 8 new tokens per branch."""
+    answers: list[AIMessage] = []
+
+    async def one(i: int) -> None:
+        policy = ScalingPolicy(router=k, seed=1000 * (i + 1), temperature=0.8, max_new_tokens=8)
+        answers.append(await ScaledChatModel(model, policy=policy).ainvoke(long_prompt(i)))
+
+    with anyio.fail_after(240):
+        async with anyio.create_task_group() as tg:
+            for i in range(steps):
+                tg.start_soon(one, i)
+    return answers
+
+
+def assert_all_branches_finished(answers: list[AIMessage], steps: int = 8, k: int = 8) -> None:
+    assert len(answers) == steps
+    for answer in answers:
+        report = answer.response_metadata["scaling"]
+        assert (report["launched"], report["finished"], report["failed"]) == (k, k, 0), report
+
+
+@pytest.mark.model
+@pytest.mark.slow
+async def test_overlapping_seeded_steps_with_long_prompts(vllm_backend: VLLMBackend) -> None:  # noqa: F811
+    # Under vLLM's CPU defaults (chunked prefill, 2048 tokens a step) these prompts are split
+    # across steps and the seeded requests kill the engine ("CPU Generator does not use
+    # offset"); the backend's CPU scheduler settings take each prompt whole.
+    prompt_tokens = [
+        len(vllm_backend.render_prompt(SampleRequest(messages=long_prompt(i), n=1, seeds=[0])))
+        for i in range(8)
+    ]
+    assert min(prompt_tokens) > 300 and sum(prompt_tokens) > 2048, prompt_tokens
+    assert_all_branches_finished(await overlapping_steps(vllm_backend))
+    assert not vllm_backend.engine.errored
+    after = Collector()
+    await vllm_backend.sample(humaneval_request(1, max_tokens=4), after)
+    assert len(after.samples) == 1 and after.samples[0].tokens_out > 0
+
+
+@pytest.mark.model
+@pytest.mark.slow
+async def test_dead_engine_fails_clearly_and_restarts(vllm_backend: VLLMBackend) -> None:  # noqa: F811
+    # Kill the engine core: the next request fails with one error naming the death and the
+    # log; aclose() + start() then gives a working engine in this same process. (The
+    # module's later tests run on the restarted engine.)
+    log = vllm_backend.log_path
+    assert log is not None and "vllm" in log.read_text(errors="replace")
+    engine = vllm_backend.engine
+    (core,) = engine.engine_core.resources.engine_manager.processes
+    os.kill(core.pid, signal.SIGKILL)
+    with anyio.fail_after(30):
+        while not engine.errored:  # noqa: ASYNC110 (vLLM's monitor thread notices it)
+            await anyio.sleep(0.1)
+
+    with pytest.raises(BackendUnavailableError, match="engine died") as caught:
+        await vllm_backend.sample(humaneval_request(2, max_tokens=4), Collector())
+    message = str(caught.value)
+    assert "killed by SIGKILL" in message and str(log) in message, message
+    assert len(message.splitlines()) == 1
+
+    await vllm_backend.aclose()
+    with anyio.fail_after(300):
+        await vllm_backend.start()
+    again = Collector()
+    await vllm_backend.sample(humaneval_request(2, max_tokens=4), again)
+    assert sorted(s.index for s in again.samples) == [0, 1]
+
+
+@pytest.mark.model
+@pytest.mark.slow
+async def test_served_engine_survives_overlapping_seeded_steps(vllm_server_url: str) -> None:  # noqa: F811
+    # The same load through `vllm serve` started with the CPU scheduler flags.
+    async with OpenAIServerBackend(vllm_server_url, "qwen2.5-coder-0.5b") as backend:
+        assert_all_branches_finished(await overlapping_steps(backend))
+        after = Collector()
+        await backend.sample(humaneval_request(1, max_tokens=4), after)
+    assert len(after.samples) == 1 and after.samples[0].tokens_out > 0
 
 
 def test_assemble_rejects_wrong_hash(tmp_path: Path) -> None:

@@ -10,6 +10,12 @@ request per run (prefix caching still shares the prompt's KV cache between them)
 Each branch is emitted as soon as its own sequence finishes. Cancelling :meth:`sample`
 closes the engine generator, which makes vLLM abort the request and free its KV cache.
 
+On CPU the engine runs without chunked prefill (a seeded request whose prefill is split
+kills vLLM's CPU worker; see :mod:`~langgraph_scaling.backends._vllm_engine`). The engine's
+own output goes to :attr:`VLLMBackend.log_path`; an engine that dies fails the request with
+:class:`~langgraph_scaling.errors.BackendUnavailableError` naming the cause and that log, and
+``aclose()`` then ``start()`` builds a new one in the same process.
+
 vLLM, torch and transformers are imported on first use only.
 
 Example:
@@ -21,21 +27,17 @@ Example:
 
 from __future__ import annotations
 
-import os
 import uuid
-import warnings
 from collections.abc import Mapping, Sequence
-from contextlib import aclosing, suppress
+from contextlib import aclosing
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
 import anyio
-import anyio.lowlevel
 from langchain_core.messages import AIMessage
 from pydantic import BaseModel, ConfigDict, Field
 
-from langgraph_scaling.backends._cpu import cpu_thread_env
 from langgraph_scaling.backends._messages import (
     make_ai_message,
     new_tool_call_id,
@@ -43,6 +45,13 @@ from langgraph_scaling.backends._messages import (
     to_template_messages,
 )
 from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest
+from langgraph_scaling.backends._vllm_engine import (
+    build_engine,
+    default_log_path,
+    engine_failure,
+    log_size,
+    shutdown_engine,
+)
 from langgraph_scaling.errors import BackendError, BackendUnavailableError, ConfigError
 
 __all__ = ["VLLMBackend", "VLLMOptions", "seed_runs"]
@@ -75,7 +84,12 @@ class VLLMOptions(BaseModel):
     tool_parser: str | None = "hermes"
     """vLLM tool parser name (``hermes`` fits Qwen2.5); ``None``: tool calls stay text."""
     engine_kwargs: Mapping[str, Any] = Field(default_factory=dict)
-    """More ``AsyncEngineArgs`` fields, passed through unchanged."""
+    """More ``AsyncEngineArgs`` fields, passed through unchanged (they win over the CPU
+    scheduler defaults: ``enable_chunked_prefill=False``, ``max_num_batched_tokens``)."""
+    log_file: Path | Literal["auto"] | None = "auto"
+    """Where the engine's own output goes: vLLM's loggers here and in its processes, and
+    those processes' stderr. ``"auto"``: a new file under ``~/.cache/langgraph-scaling/logs``
+    (``$LANGGRAPH_SCALING_CACHE/logs``); ``None``: vLLM's default (the terminal)."""
 
 
 def seed_runs(seeds: Sequence[int], n: int) -> list[tuple[int, int, int | None]]:
@@ -133,6 +147,7 @@ class VLLMBackend:
         enforce_eager: bool = False,
         tool_parser: str | None = "hermes",
         engine_kwargs: Mapping[str, Any] | None = None,
+        log_file: str | Path | Literal["auto"] | None = "auto",
     ) -> None:
         self.options = VLLMOptions(
             model=str(model) if model is not None else None,
@@ -144,7 +159,12 @@ class VLLMBackend:
             enforce_eager=enforce_eager,
             tool_parser=tool_parser,
             engine_kwargs=dict(engine_kwargs or {}),
+            log_file=Path(log_file) if log_file not in (None, "auto") else log_file,
         )
+        log = self.options.log_file
+        self.log_path: Path | None = default_log_path() if log == "auto" else log
+        """The engine's log file (appended to by every start of this backend), or ``None``."""
+        self._log_start = 0
         self._engine: Any = None
         self._tokenizer: Any = None
         self._model_name = self.options.model or "embedded"
@@ -156,6 +176,15 @@ class VLLMBackend:
     def engine(self) -> Any:
         """The running ``AsyncLLM`` (``None`` before :meth:`start` or after :meth:`aclose`)."""
         return self._engine
+
+    @property
+    def device(self) -> str | None:
+        """Where the engine runs (``cpu``, ``cuda`` ...) once started, else ``None``."""
+        if self._engine is None:
+            return None
+        from vllm.platforms import current_platform
+
+        return str(current_platform.device_type)
 
     async def start(self) -> None:
         """Build the engine (tens of seconds on CPU); later calls return at once.
@@ -181,9 +210,10 @@ class VLLMBackend:
             # handler to the first request. The thread runs to its end even when the caller
             # is cancelled; ``built`` keeps the engine it made so that it can be shut down.
             built: list[Any] = []
+            self._log_start = log_size(self.log_path)
             try:
                 await anyio.to_thread.run_sync(
-                    lambda: built.append(_build_engine(self.options, model))
+                    lambda: built.append(build_engine(self.options, model, self.log_path))
                 )
                 self._engine = built[0]
                 self._tokenizer = await anyio.to_thread.run_sync(self._engine.get_tokenizer)
@@ -194,24 +224,23 @@ class VLLMBackend:
                 self._engine = built[0] if built else None
                 await self.aclose()
                 if isinstance(exc, Exception) and not isinstance(exc, BackendError):
+                    where = f"; its log: {self.log_path}" if self.log_path else ""
                     raise BackendUnavailableError(
-                        f"The vLLM engine for {model!r} failed to start: {exc}"
+                        f"The vLLM engine for {model!r} failed to start: {exc}{where}"
                     ) from exc
                 raise
             finally:
                 built.clear()  # the closure outlives this call; the engine must not
 
     async def aclose(self) -> None:
-        """Shut the engine down (its worker processes exit); safe to call twice."""
+        """Shut the engine down (its processes exit); safe to call twice.
+
+        Also after the engine died: :meth:`start` then builds a new one in this process.
+        """
         engine, self._engine = self._engine, None
         if engine is not None:
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(engine.shutdown)
-                # vLLM closes its sockets on the loop soon after; let it, then end the ZMQ
-                # context it leaves open (else a ResourceWarning fires when it is collected).
-                for _ in range(3):
-                    await anyio.lowlevel.checkpoint()
-                _destroy_zmq_context(engine)
+                await shutdown_engine(engine)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -281,7 +310,9 @@ class VLLMBackend:
                 except StopAsyncIteration:
                     break
                 except Exception as exc:
-                    raise _translate(exc, request_id) from exc
+                    raise engine_failure(
+                        exc, request_id, self._engine, self.log_path, since=self._log_start
+                    ) from exc
                 for completion in output.outputs:
                     if completion.finish_reason is None or completion.index in emitted:
                         continue
@@ -384,69 +415,3 @@ def _parse_with_vllm_parser(
         for call in extracted.tool_calls
     ]
     return make_ai_message(extracted.content, raw, response_metadata=metadata)
-
-
-def _build_engine(options: VLLMOptions, model: str) -> Any:
-    """Create the ``AsyncLLM`` (imports vLLM here, quieting its import-time warnings)."""
-    os.environ.setdefault("VLLM_CONFIGURE_LOGGING", "1")
-    _cpu_defaults(model)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from vllm.engine.arg_utils import AsyncEngineArgs
-            from vllm.v1.engine.async_llm import AsyncLLM
-    except ImportError as exc:
-        raise BackendUnavailableError(
-            "vLLM is not installed; install `langgraph-scaling[cpu]` (CPU) or "
-            f"`langgraph-scaling[gpu]` (GPU). ({exc})"
-        ) from exc
-    kwargs: dict[str, Any] = {
-        "model": model,
-        "dtype": options.dtype,
-        "max_model_len": options.max_model_len,
-        "enforce_eager": options.enforce_eager,
-        "disable_log_stats": True,
-    }
-    if options.kv_cache_gib is not None:
-        kwargs["kv_cache_memory_bytes"] = int(options.kv_cache_gib * 2**30)
-    if options.gpu_memory_utilization is not None:
-        kwargs["gpu_memory_utilization"] = options.gpu_memory_utilization
-    if options.max_num_seqs is not None:
-        kwargs["max_num_seqs"] = options.max_num_seqs
-    kwargs.update(options.engine_kwargs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return AsyncLLM.from_engine_args(AsyncEngineArgs(**kwargs))
-
-
-def _destroy_zmq_context(engine: Any) -> None:
-    """Terminate the ZMQ context of a shut-down engine's client (best effort)."""
-    ctx = getattr(getattr(engine, "engine_core", None), "ctx", None)
-    for context in (getattr(ctx, "_shadow_obj", None), ctx):
-        if context is not None and not getattr(context, "closed", True):
-            with suppress(Exception):  # cleanup of an engine already shut down
-                context.destroy(linger=0)
-
-
-def _cpu_defaults(model: str) -> None:
-    """Thread and offline settings for the engine, where the user has not set them."""
-    for key, value in cpu_thread_env().items():
-        os.environ.setdefault(key, value)
-    if Path(model).is_dir():  # a local model must never make vLLM reach for a hub
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-def _translate(exc: Exception, request_id: str) -> BackendError:
-    """Map a vLLM exception to the package's error tree."""
-    kind: Literal["dead", "other"] = "other"
-    try:
-        from vllm.v1.engine.exceptions import EngineDeadError
-
-        if isinstance(exc, EngineDeadError):
-            kind = "dead"
-    except ImportError:  # pragma: no cover - vLLM is loaded when this runs
-        pass
-    if kind == "dead":
-        return BackendUnavailableError(f"The vLLM engine died during request {request_id}.")
-    detail = exc.__cause__ if isinstance(exc.__cause__, Exception) and not str(exc) else exc
-    return BackendError(f"vLLM failed request {request_id}: {type(detail).__name__}: {detail}")
