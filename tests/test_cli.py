@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests._vllm_fixtures import model_path_or_skip
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+
+def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "langgraph_scaling.cli", *args],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
 
@@ -84,3 +88,45 @@ def test_help_lists_the_commands() -> None:
     assert done.returncode == 0
     for command in ("solve", "eval", "prepare-model"):
         assert command in done.stdout
+
+
+@pytest.mark.slow
+def test_broken_sandbox_stops_the_eval_before_the_engine_starts(tmp_path: Path) -> None:
+    done = run_cli(
+        "eval", "--tasks", "0-4", "--sandbox-python", "/nonexistent/python", "--out", str(tmp_path)
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: The sandbox cannot run programs, so no task could")
+    assert "/nonexistent/python" in done.stderr and "Traceback" not in done.stderr
+    assert "starting the engine" not in done.stdout and "HumanEval (hidden" not in done.stdout
+    assert not (tmp_path / "eval.json").exists()
+
+
+VLLM_NOISE = re.compile(
+    r"\b(WARNING|INFO|DEBUG)\b|Warning|nanobind|EngineDeadError|Traceback|Triton|"
+    r"pid=\d+|Loading safetensors",
+)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_eval_keeps_the_engine_output_in_its_log(tmp_path: Path) -> None:
+    # The terminal shows the log's name, the progress and the table; vLLM's logs, warnings
+    # and exit messages (of this process and of the engine's) go to the log file only.
+    model_path_or_skip()
+    done = run_cli(
+        "eval", "--tasks", "0", "--policies", "single", "--max-new-tokens", "128",
+        "--out", str(tmp_path), timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr == ""
+    noise = [line for line in done.stdout.splitlines() if VLLM_NOISE.search(line)]
+    assert noise == [], noise
+    (log_line,) = [line for line in done.stdout.splitlines() if line.startswith("engine log: ")]
+    log = Path(log_line.removeprefix("engine log: "))
+    text = log.read_text(errors="replace")
+    assert "vllm" in text and "Loading safetensors" in text  # the engine's own lines are there
+    assert "EngineDeadError" not in text and "force killing" not in text  # a clean shutdown
+    assert "HumanEval (hidden tests)" in done.stdout
+    summary = json.loads((tmp_path / "eval.json").read_text())["summary"]
+    assert [(r["tasks"], r["errors"]) for r in summary] == [(1, 0)]

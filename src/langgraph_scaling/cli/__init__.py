@@ -20,7 +20,7 @@ import anyio
 from rich.console import Console
 
 from langgraph_scaling.cli._policies import POLICY_HELP, parse_policies, parse_policy
-from langgraph_scaling.errors import ConfigError, ScalingError
+from langgraph_scaling.errors import BackendError, ConfigError, ScalingError
 
 __all__ = ["main"]
 
@@ -46,6 +46,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--policies", default="single,vote@4,best@4", help=POLICY_HELP)
     ev.add_argument("--out", type=Path, default=Path("eval-results"))
+    ev.add_argument(
+        "--concurrency",
+        type=int,
+        help="tasks run at once, so the engine batches them (default: 4 for the in-process "
+        "engine on CPU, 16 on GPU, 8 for a server)",
+    )
+    ev.add_argument(
+        "--sandbox-python",
+        help="interpreter the sandbox runs the visible and hidden tests with (default: this one)",
+    )
     backend_opts(ev)
 
     so = sub.add_parser("solve", help="solve one task with live branch progress")
@@ -77,12 +87,31 @@ def _backend(args: argparse.Namespace) -> Any:
     return embedded_backend(args.model)
 
 
+_ENGINE_LOGS: list[Path] = []
+"""Logs of the in-process engines this command started."""
+
+
 async def _start(backend: Any, console: Console) -> None:
     """Start an in-process engine up front, so a failure stops the run at once."""
     start = getattr(backend, "start", None)
     if start is not None:
+        log = getattr(backend, "log_path", None)
+        if log is not None:
+            console.print(f"engine log: {log}", soft_wrap=True, highlight=False)
+            _ENGINE_LOGS.append(log)
         with console.status("starting the engine (about a minute on 2 CPU cores)"):
             await start()
+
+
+def _print_log_tail(backend: Any, lines: int = 25) -> None:
+    """The end of the engine's log, on stderr (after an engine failure)."""
+    from langgraph_scaling.backends._vllm_engine import log_tail
+
+    log = getattr(backend, "log_path", None)
+    tail = log_tail(log, lines)
+    if tail:
+        print(f"last {len(tail)} lines of the engine log {log}:", file=sys.stderr)
+        print("\n".join(f"  | {line}" for line in tail), file=sys.stderr)
 
 
 def _solve_task(args: argparse.Namespace) -> Any:
@@ -127,35 +156,69 @@ def _which(exe: str, repo: Path) -> str | None:
     return shutil.which(exe)
 
 
+async def _eval(args: argparse.Namespace, console: Console) -> int:
+    from langgraph_scaling.cli._eval import (
+        default_concurrency,
+        errors_report,
+        run_eval,
+        summarise,
+        table,
+        write_outputs,
+    )
+    from langgraph_scaling.cli._preflight import check_backend, check_sandbox
+    from langgraph_scaling.sandbox import Sandbox
+    from langgraph_scaling.tasks import humaneval_tasks, parse_task_ids
+
+    specs = parse_policies(args.policies, max_new_tokens=args.max_new_tokens)
+    tasks = humaneval_tasks(parse_task_ids(args.tasks))
+    if args.concurrency is not None and args.concurrency < 1:
+        raise ConfigError("--concurrency", args.concurrency, "must be at least 1")
+    sandbox = Sandbox(python=args.sandbox_python) if args.sandbox_python else None
+    backend = _backend(args)
+    try:
+        await check_sandbox(sandbox)  # seconds; before the engine's minute-long start
+        await _start(backend, console)
+        await check_backend(backend)
+        concurrency = args.concurrency or default_concurrency(backend)
+        console.print(
+            f"eval: {len(tasks)} HumanEval tasks x {len(specs)} policies on {backend.name}, "
+            f"{concurrency} at a time"
+        )
+        results = await run_eval(
+            tasks, specs, backend, console, concurrency=concurrency, sandbox=sandbox
+        )
+    except BackendError:
+        _print_log_tail(backend)
+        raise
+    finally:
+        await _close(backend)
+    rows = summarise(results)
+    console.print(table(rows))
+    meta = {
+        "command": "langgraph-scaling " + " ".join(sys.argv[1:]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "tasks": args.tasks,
+        "policies": args.policies,
+        "backend": backend.name,
+        "concurrency": concurrency,
+    }
+    json_path, png_path = write_outputs(results, rows, args.out, meta)
+    console.print(f"results: {json_path}  plot: {png_path}")
+    errors = errors_report(results)
+    if errors:
+        print(
+            f"{len(errors)} task(s) errored (not judged, not counted as failures):",
+            *errors,
+            sep="\n  ",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 async def _run(args: argparse.Namespace, console: Console) -> int:
     if args.command == "eval":
-        from langgraph_scaling.cli._eval import run_eval, summarise, table, write_outputs
-        from langgraph_scaling.tasks import humaneval_tasks, parse_task_ids
-
-        specs = parse_policies(args.policies, max_new_tokens=args.max_new_tokens)
-        ids = parse_task_ids(args.tasks)
-        tasks = humaneval_tasks(ids)
-        backend = _backend(args)
-        console.print(
-            f"eval: {len(tasks)} HumanEval tasks x {len(specs)} policies on {backend.name}"
-        )
-        try:
-            await _start(backend, console)
-            results = await run_eval(tasks, specs, backend, console)
-        finally:
-            await _close(backend)
-        rows = summarise(results)
-        console.print(table(rows))
-        meta = {
-            "command": "langgraph-scaling " + " ".join(sys.argv[1:]),
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "tasks": args.tasks,
-            "policies": args.policies,
-            "backend": backend.name,
-        }
-        json_path, png_path = write_outputs(results, rows, args.out, meta)
-        console.print(f"results: {json_path}  plot: {png_path}")
-        return 0
+        return await _eval(args, console)
     from langgraph_scaling.cli._solve import solve
 
     task = _solve_task(args)
@@ -164,6 +227,9 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
     try:
         await _start(backend, console)
         final = await solve(task, spec, backend, console, apply_patch=args.apply)
+    except BackendError:
+        _print_log_tail(backend)
+        raise
     finally:
         await _close(backend)
     return 0 if final.get("passed") else 1
@@ -178,7 +244,6 @@ async def _close(backend: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``langgraph-scaling`` command."""
     args = _parser().parse_args(argv)
-    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")  # the progress display is the log
     console = Console()
     try:
         if args.command == "prepare-model":
@@ -187,14 +252,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = prepare_model(force=args.force)
             console.print(f"model ready: {path}")
             return 0
-        return anyio.run(_run, args, console)
+        code: int = anyio.run(_run, args, console)
     except ScalingError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"error: {first}", file=sys.stderr)
-        return 2
+        lines = str(exc).splitlines() or [type(exc).__name__]
+        print(f"error: {lines[0]}", file=sys.stderr)
+        for line in lines[1:][-15:]:  # a sandbox's or server's own text, its end
+            print(f"  {line}", file=sys.stderr)
+        code = 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    if argv is None:  # run as the command: nothing more of ours will be printed
+        _exit_messages_to_engine_log()
+    return code
+
+
+def _exit_messages_to_engine_log() -> None:
+    """What this process writes to stderr while the interpreter exits goes to the engine's log.
+
+    That is native libraries' own exit reports (e.g. nanobind's leak report from Triton,
+    which vLLM imports) after the command has printed its result.
+    """
+    if not _ENGINE_LOGS:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        fd = os.open(_ENGINE_LOGS[-1], os.O_WRONLY | os.O_APPEND)
+    except OSError:
+        return
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 if __name__ == "__main__":

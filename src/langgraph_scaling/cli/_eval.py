@@ -1,4 +1,10 @@
-"""``langgraph-scaling eval``: the coding agent over a task set under several policies."""
+"""``langgraph-scaling eval``: the coding agent over a task set under several policies.
+
+Tasks run ``concurrency`` at a time (so the engine batches their branches); results come back
+in task order whatever order they finished in. A task whose step, sandbox or verifier could
+not run is an *error* (its text kept), never a wrong answer: accuracy is over judged tasks.
+A dead engine stops the eval.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import anyio
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -20,7 +27,17 @@ from langgraph_scaling.errors import BackendUnavailableError, ScalingError
 from langgraph_scaling.tasks import CodingTask
 from langgraph_scaling.tasks.humaneval import judge
 
-__all__ = ["TaskResult", "run_eval", "summarise", "write_outputs"]
+if TYPE_CHECKING:
+    from langgraph_scaling.sandbox import Sandbox
+
+__all__ = [
+    "TaskResult",
+    "default_concurrency",
+    "errors_report",
+    "run_eval",
+    "summarise",
+    "write_outputs",
+]
 
 
 @dataclass
@@ -39,37 +56,62 @@ class TaskResult:
     error: str | None = None
 
 
+def default_concurrency(backend: Any) -> int:
+    """Tasks at once: 4 for an in-process engine on CPU (2 cores), 16 on GPU, 8 otherwise."""
+    if getattr(backend, "name", None) == "vllm":
+        return 4 if getattr(backend, "device", None) in ("cpu", None) else 16
+    return 8
+
+
+def _failed(task: CodingTask, spec: PolicySpec, start: float, exc: ScalingError) -> TaskResult:
+    wall = round(time.monotonic() - start, 3)
+    error = f"{type(exc).__name__}: {exc}"
+    return TaskResult(task.id, spec.name, False, None, 0, 0, 0, wall, error)
+
+
+def _engine_gone(exc: BaseException) -> BackendUnavailableError | None:
+    """The engine's death behind ``exc`` (a step whose branches all failed with it)."""
+    for e in (exc, exc.__cause__):
+        if isinstance(e, BackendUnavailableError):
+            return e
+    return None
+
+
 async def _one(
-    graph: Any, task: CodingTask, hidden: dict[str, Any], spec: PolicySpec, backend: Backend
+    graph: Any,
+    task: CodingTask,
+    hidden: dict[str, Any],
+    spec: PolicySpec,
+    backend: Backend,
+    sandbox: Sandbox | None,
 ) -> TaskResult:
     from langgraph_scaling.graphs.coding_agent import CodingAgentContext
 
-    ctx = CodingAgentContext(model=backend, policy=spec.policy, verify=spec.verify)
+    policy, verify = spec.policy, spec.verify
+    if verify and sandbox is not None:  # the task's visible tests run in that sandbox too
+        from langgraph_scaling.tasks import task_verifiers
+
+        verifiers = task_verifiers(task)
+        for v in verifiers:
+            if hasattr(v, "sandbox"):
+                v.sandbox = sandbox
+        policy = policy.model_copy(update={"verifiers": (*verifiers, *policy.verifiers)})
+        verify = False
+    ctx = CodingAgentContext(model=backend, policy=policy, verify=verify)
     start = time.monotonic()
     try:
         out = await graph.ainvoke({"task": task}, context=ctx)
+        wall = time.monotonic() - start
+        passed = await judge(out["answer"], hidden, sandbox=sandbox)
     except ScalingError as exc:
-        if isinstance(exc, BackendUnavailableError) or isinstance(
-            exc.__cause__, BackendUnavailableError
-        ):
-            raise  # the engine is gone: every later task would fail the same way
-        return TaskResult(
-            task.id,
-            spec.name,
-            False,
-            None,
-            0,
-            0,
-            0,
-            round(time.monotonic() - start, 3),
-            f"{type(exc).__name__}: {exc}",
-        )
-    wall = time.monotonic() - start
+        if (gone := _engine_gone(exc)) is not None:
+            raise gone from gone.__cause__  # gone: every later task would fail the same way
+        return _failed(task, spec, start, exc)
     (report,) = out["reports"]
     return TaskResult(
         task_id=task.id,
         policy=spec.name,
-        passed=await judge(out["answer"], hidden),
+        passed=passed,
         visible_passed=report.get("winner_passed"),
         samples=report["launched"],
         tokens_in=report["tokens_in"],
@@ -78,48 +120,92 @@ async def _one(
     )
 
 
+def _first_scaling_error(group: BaseExceptionGroup[Any]) -> ScalingError | None:
+    for exc in group.exceptions:
+        if isinstance(exc, ScalingError):
+            return exc
+        if isinstance(exc, BaseExceptionGroup) and (found := _first_scaling_error(exc)):
+            return found
+    return None
+
+
 async def run_eval(
     tasks: Sequence[tuple[CodingTask, dict[str, Any]]],
     specs: Sequence[PolicySpec],
     backend: Backend,
     console: Console,
+    *,
+    concurrency: int = 1,
+    sandbox: Sandbox | None = None,
 ) -> list[TaskResult]:
-    """Every task under every policy, with a progress bar."""
+    """Every task under every policy, ``concurrency`` at a time, with a progress bar.
+
+    Args:
+        sandbox: where the visible and the hidden tests run (default: the shared sandbox).
+
+    Returns:
+        One result per (policy, task), policy by policy, tasks in the order given.
+
+    Raises:
+        BackendUnavailableError: the engine died or cannot be reached (the eval stops).
+    """
     from langgraph_scaling.graphs.coding_agent import build_coding_agent
 
     graph = build_coding_agent()
-    results: list[TaskResult] = []
+    done: dict[tuple[int, int], TaskResult] = {}
+    limiter = anyio.CapacityLimiter(concurrency)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("solved {task.fields[solved]}"),
+        TextColumn("solved {task.fields[solved]}  errors {task.fields[errors]}"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        for spec in specs:
-            bar = progress.add_task(f"{spec.name:>14}", total=len(tasks), solved=0)
-            solved = 0
-            for task, hidden in tasks:
-                result = await _one(graph, task, hidden, spec, backend)
-                results.append(result)
-                solved += result.passed
-                progress.update(bar, advance=1, solved=solved)
-    return results
+        bars = [
+            progress.add_task(f"{spec.name:>14}", total=len(tasks), solved=0, errors=0)
+            for spec in specs
+        ]
+
+        async def one(si: int, ti: int) -> None:
+            async with limiter:
+                result = await _one(graph, *tasks[ti], specs[si], backend, sandbox)
+            done[si, ti] = result
+            mine = [r for (s, _), r in done.items() if s == si]
+            solved, errors = sum(r.passed for r in mine), sum(r.error is not None for r in mine)
+            progress.update(bars[si], advance=1, solved=solved, errors=errors)
+
+        try:
+            async with anyio.create_task_group() as tg:
+                for si in range(len(specs)):
+                    for ti in range(len(tasks)):
+                        tg.start_soon(one, si, ti)
+        except BaseExceptionGroup as group:
+            if (first := _first_scaling_error(group)) is not None:
+                raise first from first.__cause__  # itself, not the group of cancelled tasks
+            raise
+    return [done[si, ti] for si in range(len(specs)) for ti in range(len(tasks))]
 
 
 def summarise(results: Sequence[TaskResult]) -> list[dict[str, Any]]:
-    """Per policy: accuracy, samples/tokens/wall per task, errors."""
+    """Per policy: accuracy over the judged tasks, samples/tokens/wall per task, errors.
+
+    A task that errored is not judged: it counts in ``errors``, not against ``accuracy``
+    (``None`` when no task was judged).
+    """
     rows = []
     for name in dict.fromkeys(r.policy for r in results):
         rs = [r for r in results if r.policy == name]
         n = len(rs)
+        judged = sum(r.error is None for r in rs)
+        solved = sum(r.passed for r in rs)
         rows.append(
             {
                 "policy": name,
                 "tasks": n,
-                "solved": sum(r.passed for r in rs),
-                "accuracy": sum(r.passed for r in rs) / n,
+                "judged": judged,
+                "solved": solved,
+                "accuracy": solved / judged if judged else None,
                 "samples_per_task": sum(r.samples for r in rs) / n,
                 "tokens_per_task": sum(r.tokens_in + r.tokens_out for r in rs) / n,
                 "output_tokens_per_task": sum(r.tokens_out for r in rs) / n,
@@ -146,14 +232,25 @@ def table(rows: Sequence[dict[str, Any]]) -> Table:
     for r in rows:
         t.add_row(
             r["policy"],
-            f"{r['accuracy']:.1%}",
-            f"{r['solved']}/{r['tasks']}",
+            "-" if r["accuracy"] is None else f"{r['accuracy']:.1%}",
+            f"{r['solved']}/{r['judged']}",
             f"{r['samples_per_task']:.1f}",
             f"{r['tokens_per_task']:.0f}",
             f"{r['wall_s_per_task']:.1f}",
             str(r["errors"]),
         )
     return t
+
+
+def errors_report(results: Sequence[TaskResult], *, width: int = 300) -> list[str]:
+    """One line per task that errored: ``task [policy]: error`` (shortened to ``width``)."""
+    lines = []
+    for r in results:
+        if r.error is not None:
+            text = " ".join(r.error.split())
+            text = text if len(text) <= width else text[: width - 3] + "..."
+            lines.append(f"{r.task_id} [{r.policy}]: {text}")
+    return lines
 
 
 def plot(rows: Sequence[dict[str, Any]], path: Path) -> None:
@@ -169,6 +266,8 @@ def plot(rows: Sequence[dict[str, Any]], path: Path) -> None:
         (axes[1], "tokens_per_task", "tokens per task (prompt + output)"),
     ):
         for r in rows:
+            if r["accuracy"] is None:
+                continue
             ax.scatter(r[key], 100 * r["accuracy"], s=50)
             ax.annotate(
                 r["policy"],

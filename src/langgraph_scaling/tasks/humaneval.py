@@ -2,7 +2,9 @@
 
 HumanEval/0-39 is the development set (tests, tuning); HumanEval/40-163 is held out.
 The agent sees only the examples written in each prompt's docstring, turned into asserts;
-:func:`judge` runs the hidden ``check`` function in the sandbox.
+:func:`judge` runs the hidden ``check`` function in the sandbox. A sandbox that cannot run
+the tests raises :class:`~langgraph_scaling.errors.SandboxError`: that is never a wrong
+answer. :func:`reference_solution` gives a known-good program to check the sandbox with.
 
 Example:
     >>> visible_tests_from_prompt(">>> add(1, 2)\\n3\\n", "add")
@@ -14,12 +16,24 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.tasks._task import CodingTask
 
-__all__ = ["DEV_SET", "humaneval_tasks", "judge", "parse_task_ids", "visible_tests_from_prompt"]
+if TYPE_CHECKING:
+    from langgraph_scaling.report import Verdict
+    from langgraph_scaling.sandbox import Sandbox
+
+__all__ = [
+    "DEV_SET",
+    "humaneval_tasks",
+    "judge",
+    "judge_verdict",
+    "parse_task_ids",
+    "reference_solution",
+    "visible_tests_from_prompt",
+]
 
 DEV_SET = range(0, 40)
 _N_PROBLEMS = 164
@@ -110,16 +124,48 @@ def humaneval_tasks(ids: Iterable[int]) -> list[tuple[CodingTask, dict[str, Any]
     return out
 
 
-async def judge(answer: str, hidden: dict[str, Any], *, time_limit: float = 10.0) -> bool:
-    """Whether ``answer`` passes the problem's hidden tests (run in the sandbox)."""
+def reference_solution(i: int) -> tuple[str, dict[str, Any]]:
+    """The canonical solution of HumanEval/``i`` as a program, and its hidden test data.
+
+    Example:
+        >>> program, hidden = reference_solution(0)
+        >>> hidden["entry_point"], program.startswith("from typing import List")
+        ('has_close_elements', True)
+    """
+    p = _problems()[f"HumanEval/{i}"]
+    return p["prompt"] + p["canonical_solution"], {
+        "test": p["test"],
+        "entry_point": p["entry_point"],
+    }
+
+
+async def judge_verdict(
+    answer: str, hidden: dict[str, Any], *, time_limit: float = 10.0, sandbox: Sandbox | None = None
+) -> Verdict:
+    """The hidden tests' verdict on ``answer`` (run in ``sandbox``, default: the shared one).
+
+    Raises:
+        SandboxError: the sandbox could not run the tests at all (not a wrong answer).
+    """
     from langgraph_scaling.report import Candidate
     from langgraph_scaling.verifiers import VerifyContext
     from langgraph_scaling.verifiers.unit_test import UnitTestVerifier
 
     verifier = UnitTestVerifier(
-        hidden["test"], entry_point=hidden["entry_point"], timeout=time_limit
+        hidden["test"], entry_point=hidden["entry_point"], timeout=time_limit, sandbox=sandbox
     )
-    verdict = await verifier.verify(
+    return await verifier.verify(
         Candidate(index=0, text=answer, status="ok"), VerifyContext(step="judge")
     )
+
+
+async def judge(
+    answer: str, hidden: dict[str, Any], *, time_limit: float = 10.0, sandbox: Sandbox | None = None
+) -> bool:
+    """Whether ``answer`` passes the problem's hidden tests (run in the sandbox).
+
+    Raises:
+        SandboxError: the sandbox could not run the tests at all (not a wrong answer).
+    """
+    verdict = await judge_verdict(answer, hidden, time_limit=time_limit, sandbox=sandbox)
     return verdict.passed
