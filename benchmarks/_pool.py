@@ -181,7 +181,6 @@ def synthetic_pool(*, problems: int = 3, n: int = 4, seed: int = 0) -> list[dict
             {
                 "task_id": f"synthetic/{p}",
                 "prompt_chars": 400 + 100 * p,
-                "n_messages": 2,
                 "prompt_tokens": 120,
                 "samples": samples,
                 "greedy": greedy,

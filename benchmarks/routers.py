@@ -59,7 +59,6 @@ async def _one(prob: dict[str, Any], order: Sequence[int], router: Any) -> dict[
     signals = RouterSignals(
         step="propose",
         prompt_chars=prob["prompt_chars"],
-        n_messages=prob["n_messages"],
         has_verifiers=True,
     )
     outcome = await run_step(

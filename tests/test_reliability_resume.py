@@ -90,7 +90,7 @@ def test_the_run_budget_survives_a_kill_and_resume(tmp_path: Path) -> None:
     """
     crashed = _kill_in_final_step(tmp_path, "budget")
     resumed = worker(tmp_path, "resume", "budget")
-    out, err = resumed.communicate(timeout=120)
+    _, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err[-2000:]
     by_pid: dict[int, list[int]] = {}
     for pid, step in calls(tmp_path):

@@ -77,6 +77,27 @@ class Budget(ConfigModel):
         """Money spent on these tokens at this budget's prices."""
         return tokens_in * self.price_per_input_token + tokens_out * self.price_per_output_token
 
+    def reached(self, tokens: int, cost: float) -> str | None:
+        """Which of ``max_tokens`` / ``max_cost`` these totals reach, or ``None``.
+
+        Example:
+            >>> Budget(max_tokens=100).reached(tokens=120, cost=0.0)
+            'max_tokens=100 reached'
+        """
+        if self.max_tokens is not None and tokens >= self.max_tokens:
+            return f"max_tokens={self.max_tokens} reached"
+        if self.max_cost is not None and cost >= self.max_cost:
+            return f"max_cost={self.max_cost} reached"
+        return None
+
+    def left(self, *, branches: int, tokens: int, cost: float) -> dict[str, int | float | None]:
+        """What is left after this spending (``None`` where unlimited; may be negative)."""
+        return {
+            "branches": None if self.max_branches is None else self.max_branches - branches,
+            "tokens": None if self.max_tokens is None else self.max_tokens - tokens,
+            "cost": None if self.max_cost is None else self.max_cost - cost,
+        }
+
 
 class RunLedger:
     """What one invocation has spent so far against its run-level budget (thread-safe).
@@ -135,9 +156,9 @@ class RunLedger:
 
     def snapshot(self) -> dict[str, float | int | None]:
         """What is left of the run budget, for reports."""
-        b = self.budget
+        left = self.budget.left(branches=self.branches, tokens=self.tokens, cost=self.cost)
         return {
             "run_branches_left": self.branches_left(),
-            "run_tokens_left": None if b.max_tokens is None else b.max_tokens - self.tokens,
-            "run_cost_left": None if b.max_cost is None else b.max_cost - self.cost,
+            "run_tokens_left": left["tokens"],
+            "run_cost_left": left["cost"],
         }

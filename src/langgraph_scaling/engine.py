@@ -81,14 +81,6 @@ def plan_waves(decision: RouterDecision, budget: Budget) -> tuple[list[int], lis
     return waves, notes
 
 
-def _step_limit_reached(budget: Budget, tokens_in: int, tokens_out: int) -> str | None:
-    if budget.max_tokens is not None and tokens_in + tokens_out >= budget.max_tokens:
-        return f"max_tokens={budget.max_tokens} reached"
-    if budget.max_cost is not None and budget.cost(tokens_in, tokens_out) >= budget.max_cost:
-        return f"max_cost={budget.max_cost} reached"
-    return None
-
-
 def _should_stop(st: StepState, decision: RouterDecision) -> str | None:
     """Why no further wave should start, or ``None`` to escalate."""
     cands = st.candidates
@@ -100,7 +92,8 @@ def _should_stop(st: StepState, decision: RouterDecision) -> str | None:
         share = vote_shares(cands)
         if share >= decision.agreement:
             return f"agreement {share:.2f} >= {decision.agreement}"
-    return _step_limit_reached(st.policy.budget, *st.tokens)
+    budget, (tokens_in, tokens_out) = st.policy.budget, st.tokens
+    return budget.reached(tokens_in + tokens_out, budget.cost(tokens_in, tokens_out))
 
 
 def _granted(st: StepState, ledger: RunLedger | None, wave: int, n: int) -> int:

@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, get_args
 
 from pydantic import Field, StrictInt, field_validator
 
@@ -26,12 +26,15 @@ from langgraph_scaling._validation import ConfigModel, Number
 from langgraph_scaling.budget import Budget
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.routing import FixedRouter, Router, resolve_router
+from langgraph_scaling.selection import SELECTORS
 from langgraph_scaling.selection.keys import KeyKind, VoteKeyFn
 from langgraph_scaling.verifiers._protocol import Verifier
 
-__all__ = ["Budget", "ScalingPolicy", "SelectionMethod"]
+__all__ = ["Budget", "ScalingPolicy", "SelectionMethod", "check_selection"]
 
-SelectionMethod = Literal["vote", "weighted_vote", "best", "first_pass", "refine"]
+SelectionMethod = str
+"""A selection strategy's name: a key of :data:`langgraph_scaling.selection.SELECTORS`
+(``vote``, ``weighted_vote``, ``best``, ``first_pass``, ``refine``)."""
 
 _REFINE_PROMPT = (
     "Your previous answer did not pass verification.\n\n{feedback}\n\n"
@@ -85,11 +88,7 @@ class ScalingPolicy(ConfigModel):
     @field_validator("selection", mode="before")
     @classmethod
     def _selection(cls, value: Any) -> Any:
-        if value not in get_args(SelectionMethod):
-            raise ConfigError(
-                "ScalingPolicy.selection", value, f"use one of {list(get_args(SelectionMethod))}"
-            )
-        return value
+        return check_selection("ScalingPolicy.selection", value)
 
     @field_validator("vote_key", mode="before")
     @classmethod
@@ -119,6 +118,13 @@ class ScalingPolicy(ConfigModel):
     def with_budget(self, budget: Budget) -> ScalingPolicy:
         """The same policy with another budget (validated)."""
         return self.model_copy(update={"budget": budget})
+
+
+def check_selection(field_name: str, value: Any) -> str:
+    """``value`` if it names a registered selection strategy, else a :class:`ConfigError`."""
+    if not isinstance(value, str) or value not in SELECTORS:
+        raise ConfigError(field_name, value, f"use one of {list(SELECTORS)}")
+    return value
 
 
 def _check_verifiers(value: Any) -> tuple[Verifier, ...]:

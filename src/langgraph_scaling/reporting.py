@@ -35,12 +35,12 @@ def budget_left(st: StepState, ledger: RunLedger | None) -> dict[str, float | in
     b = st.policy.budget
     tokens_in, tokens_out = st.tokens
     elapsed = time.monotonic() - st.started
-    left: dict[str, float | int | None] = {
-        "branches": None if b.max_branches is None else b.max_branches - len(st.candidates),
-        "tokens": None if b.max_tokens is None else b.max_tokens - tokens_in - tokens_out,
-        "seconds": None if b.max_seconds is None else round(b.max_seconds - elapsed, 3),
-        "cost": None if b.max_cost is None else b.max_cost - b.cost(tokens_in, tokens_out),
-    }
+    left = b.left(
+        branches=len(st.candidates),
+        tokens=tokens_in + tokens_out,
+        cost=b.cost(tokens_in, tokens_out),
+    )
+    left["seconds"] = None if b.max_seconds is None else round(b.max_seconds - elapsed, 3)
     if ledger is not None:
         left.update(ledger.snapshot())
     return left

@@ -24,11 +24,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictInt, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from langgraph_scaling.langgraph.context import ScalingContext
-from langgraph_scaling.policy import ScalingPolicy, SelectionMethod
+from langgraph_scaling.policy import ScalingPolicy, SelectionMethod, check_selection
 
 __all__ = ["AgentContext"]
 
@@ -53,6 +53,11 @@ class AgentContext(ScalingContext):
     """In-process only: a LangChain chat model or a backend (wins over ``base_url``)."""
     policy: SkipJsonSchema[ScalingPolicy | None] = None
     """In-process only: the whole policy (wins over ``router``, ``selection``...)."""
+
+    @field_validator("selection", mode="before")
+    @classmethod
+    def _selection(cls, value: Any) -> Any:
+        return check_selection(f"{cls.__name__}.selection", value)
 
     def scaling_policy(self, **fixed: Any) -> ScalingPolicy:
         """``policy``, or one built from the JSON fields (``fixed`` adds e.g. verifiers)."""

@@ -33,7 +33,6 @@ class RouterSignals:
     Attributes:
         step: the step's name.
         prompt_chars: characters in the prompt (all messages).
-        n_messages: messages in the prompt.
         n_tools: tools bound to the model.
         prior_failures: verifier failures of this step earlier in this run.
         difficulty: a user hint in [0, 1] from the runtime context, if any.
@@ -42,7 +41,6 @@ class RouterSignals:
 
     step: str = "step"
     prompt_chars: int = 0
-    n_messages: int = 0
     n_tools: int = 0
     prior_failures: int = 0
     difficulty: float | None = None
