@@ -6,11 +6,14 @@ Also the run config of each branch: branch calls are traced as children of the s
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph._internal._constants import CONFIG_KEY_SCRATCHPAD, CONFIG_KEY_SEND, RESUME
 from langgraph.config import get_config, get_stream_writer
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.runtime import get_runtime
@@ -21,7 +24,15 @@ from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.routing import RouterSignals
 from langgraph_scaling.verifiers._protocol import VerifyContext
 
-__all__ = ["TAG_NOSTREAM", "branch_config", "current_config", "run_scaled", "step_name"]
+__all__ = [
+    "TAG_NOSTREAM",
+    "branch_config",
+    "branch_interrupts",
+    "current_config",
+    "run_scaled",
+    "step_name",
+    "take_resume",
+]
 
 
 def branch_config(
@@ -47,6 +58,41 @@ def branch_config(
     if nostream:
         config["tags"] = [*base.get("tags", []), TAG_NOSTREAM]
     return config
+
+
+def branch_interrupts(config: RunnableConfig) -> RunnableConfig:
+    """``config`` for a node branch: its own interrupt counter, the node's resume values.
+
+    LangGraph matches an ``interrupt()`` to its resume value by the order of the calls in
+    the node's task. Branches run the node's code side by side, so with one shared counter
+    branch ``i``'s first interrupt was the node's ``i``-th: the human was asked once per
+    branch and each answer reached one branch. Each branch counts its own interrupts, and
+    all read the one resume list that :func:`take_resume` fills before they start, so the
+    step asks once and every branch receives the answer.
+    """
+    conf = config.get("configurable") or {}
+    scratchpad = conf.get(CONFIG_KEY_SCRATCHPAD)
+    if scratchpad is None:
+        return config
+    counter = itertools.count()
+    own = dataclasses.replace(scratchpad, interrupt_counter=lambda: next(counter))
+    return {**config, "configurable": {**conf, CONFIG_KEY_SCRATCHPAD: own}}
+
+
+def take_resume(config: RunnableConfig) -> None:
+    """Before the branches start: move a pending resume value into the node's resume list.
+
+    Done once, in the node's own task, so that no branch can consume the value before the
+    others read it (LangGraph's ``interrupt()`` does this move for its first caller).
+    """
+    conf = config.get("configurable") or {}
+    scratchpad = conf.get(CONFIG_KEY_SCRATCHPAD)
+    if scratchpad is None:
+        return
+    value = scratchpad.get_null_resume(True)
+    if value is not None:
+        scratchpad.resume.append(value)
+        conf[CONFIG_KEY_SEND]([(RESUME, scratchpad.resume)])
 
 
 def current_config() -> RunnableConfig | None:
@@ -109,7 +155,6 @@ async def run_scaled(
     signals = RouterSignals(
         step=step,
         prompt_chars=sum(len(m.text) for m in messages),
-        n_messages=len(messages),
         n_tools=len(tools),
         prior_failures=ctx.failures(step) if ctx else 0,
         difficulty=ctx.difficulty_for(step) if ctx else None,

@@ -11,6 +11,7 @@ import anyio
 import anyio.to_thread
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda
+from langchain_core.runnables.config import var_child_runnable_config
 from langgraph.runtime import get_runtime
 from langgraph.types import Command
 
@@ -22,7 +23,13 @@ from langgraph_scaling.branching import (
     run_branches,
 )
 from langgraph_scaling.errors import ConfigError
-from langgraph_scaling.langgraph._glue import branch_config, run_scaled, step_name
+from langgraph_scaling.langgraph._glue import (
+    branch_config,
+    branch_interrupts,
+    run_scaled,
+    step_name,
+    take_resume,
+)
 from langgraph_scaling.langgraph.context import register_step
 from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.report import Candidate
@@ -84,9 +91,15 @@ def _node_call(fn: Callable[..., Any]) -> NodeCall:
             kwargs["config"] = config
         if wants_runtime:
             kwargs["runtime"] = runtime
-        if is_async:
-            return await fn(state, **kwargs)
-        return await anyio.to_thread.run_sync(lambda: fn(state, **kwargs))
+        # The branch's config is the current one inside it (each branch is its own task),
+        # so get_config(), interrupt() and the stream writer see this branch.
+        token = var_child_runnable_config.set(config)
+        try:
+            if is_async:
+                return await fn(state, **kwargs)
+            return await anyio.to_thread.run_sync(lambda: fn(state, **kwargs))
+        finally:
+            var_child_runnable_config.reset(token)
 
     return call
 
@@ -106,7 +119,11 @@ class _NodeSampler:
     ) -> None:
         async def branch(i: int) -> Candidate:
             config = branch_config(
-                i, self.config, nostream=False, scaling_seed=seeds[i], scaling_wave=wave
+                i,
+                branch_interrupts(self.config),
+                nostream=False,
+                scaling_seed=seeds[i],
+                scaling_wave=wave,
             )
             return candidate_from_update(i, await self.call(self.state, self.runtime, config))
 
@@ -159,6 +176,7 @@ def scaled_node(
 
     async def arun(state: Any, config: RunnableConfig) -> Any:
         runtime = get_runtime()
+        take_resume(config)
         step = step_name(name, config, getattr(fn, "__name__", "node"))
         outcome = await run_scaled(
             _NodeSampler(call, state, runtime, config),
