@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, MessagesState, StateGraph
 
 from langgraph_scaling import ScaledChatModel, ScalingContext, ScalingPolicy, collect_reports
+from langgraph_scaling.errors import ScalingWarning
 from tests.fakes import ScriptedChatModel
 
 
@@ -76,3 +78,32 @@ async def test_a_new_input_on_the_same_thread_is_a_new_run() -> None:
                 context={"run_budget": {"max_branches": 6}},
             )
         assert [r.launched for r in reports] == [4, 2]
+
+
+async def test_a_misspelt_step_override_warns_at_the_first_step() -> None:
+    """Once, ``steps={"agnet": ...}`` silently did nothing unless the user called check()."""
+    graph = _graph()
+    with pytest.warns(ScalingWarning, match=r"override for 'agnet'.*named 'agent'"):
+        await graph.ainvoke(
+            {"messages": [HumanMessage("hi")]},
+            {"configurable": {"thread_id": "typo"}},
+            context={"steps": {"agnet": {"max_branches": 1}}},
+        )
+
+
+async def test_an_agent_override_on_the_middleware_step_warns() -> None:
+    """create_agent's model node is the step ``model``; an override on ``agent`` says so."""
+    from langchain.agents import create_agent
+
+    from langgraph_scaling import ScalingMiddleware
+
+    agent = create_agent(
+        ScriptedChatModel(script=["ok"]),
+        tools=[],
+        middleware=[ScalingMiddleware(ScalingPolicy(router=2, max_concurrency=1))],
+        context_schema=ScalingContext,
+    )
+    with pytest.warns(ScalingWarning, match=r"override for 'agent'.*named 'model'"):
+        await agent.ainvoke(
+            {"messages": [HumanMessage("hi")]}, context={"steps": {"agent": {"max_branches": 1}}}
+        )

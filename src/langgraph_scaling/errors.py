@@ -13,6 +13,9 @@ Every error the package raises on purpose derives from :class:`ScalingError`::
     ├── SandboxError                           the sandbox could not run a program
     └── ModelPreparationError                  the embedded model could not be prepared
 
+    ScalingWarning (also UserWarning)          a setting that probably does not do what
+                                               was meant (e.g. a misspelt step override)
+
 Example:
     >>> from langgraph_scaling.errors import ConfigError, ScalingError
     >>> issubclass(ConfigError, ValueError) and issubclass(ConfigError, ScalingError)
@@ -33,6 +36,7 @@ __all__ = [
     "ModelPreparationError",
     "SandboxError",
     "ScalingError",
+    "ScalingWarning",
     "StepFailedError",
     "VerifierError",
 ]
@@ -126,3 +130,7 @@ class SandboxError(ScalingError):
 
 class ModelPreparationError(ScalingError):
     """The embedded default model could not be installed, assembled or converted."""
+
+
+class ScalingWarning(UserWarning):
+    """A setting that probably does not do what was meant (the run goes on)."""

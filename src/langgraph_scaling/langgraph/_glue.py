@@ -151,6 +151,7 @@ async def run_scaled(
         runtime_context if runtime_context is not None else _runtime_context(config)
     )
     if ctx is not None:
+        ctx.notice_step(step)
         policy = policy.with_budget(ctx.step_budget(step, policy.budget))
     signals = RouterSignals(
         step=step,

@@ -25,7 +25,9 @@ Example:
 from __future__ import annotations
 
 import contextvars
+import difflib
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -38,7 +40,7 @@ from pydantic import Field, field_validator
 
 from langgraph_scaling._validation import ConfigModel
 from langgraph_scaling.budget import Budget, RunLedger
-from langgraph_scaling.errors import ConfigError
+from langgraph_scaling.errors import ConfigError, ScalingWarning
 from langgraph_scaling.report import StepReport
 
 __all__ = ["ScalingContext", "collect_reports", "find_scaling_context", "register_step"]
@@ -144,6 +146,28 @@ class ScalingContext(ConfigModel):
                 state.ledger.restore(*committed_spending(messages))
             return state.ledger
 
+    def notice_step(self, step: str) -> None:
+        """Warn (once per run and name) when ``step`` has no override but one looks meant
+        for it: a near-miss spelling, or ``agent`` for the middleware's ``model`` step."""
+        if not self.steps or step in self.steps:
+            return
+        state = _run_state(self)
+        state.seen.add(step)
+        unused = [k for k in self.steps if k not in state.seen and k not in state.warned]
+        near = difflib.get_close_matches(step, unused, n=1, cutoff=0.75)
+        if step == "model" and "agent" in unused:
+            near = ["agent"]
+        if not near:
+            return
+        state.warned.add(near[0])
+        warnings.warn(
+            f"ScalingContext.steps has an override for {near[0]!r}, but the step that ran is "
+            f"named {step!r}, so the override does nothing here. Rename the key to {step!r} "
+            f"(or name the step {near[0]!r}); ScalingContext.check(graph) lists the names.",
+            ScalingWarning,
+            stacklevel=2,
+        )
+
     def failures(self, step: str) -> int:
         """Steps named ``step`` in the current run whose winner failed verification."""
         return _run_state(self).failures.get(step, 0)
@@ -169,6 +193,8 @@ class _RunState:
 
     ledger: RunLedger | None = None
     failures: dict[str, int] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+    warned: set[str] = field(default_factory=set)
 
 
 _RUNS: OrderedDict[tuple[int, int], tuple[object, _RunState]] = OrderedDict()
