@@ -5,6 +5,8 @@ backend run their branches through :func:`run_branches`: one anyio task group, b
 optional ``CapacityLimiter``; a branch that raises becomes a failed result and the others go
 on, except that LangGraph interrupts (also inside exception groups) and cancellation are
 re-raised. :func:`candidate_from_message` is the one rule for what counts as an answer.
+A branch's model run is traced under the step's run but streams its tokens to no one
+(:func:`without_token_streams`).
 
 Example:
     >>> import anyio
@@ -29,7 +31,16 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, TypeVar
 
 import anyio
+from langchain_core.callbacks import BaseCallbackManager
 from langchain_core.messages import AIMessage
+from langchain_core.runnables import RunnableConfig
+
+# The marker types LangChain itself uses to decide that a handler wants a model's tokens
+# (``BaseChatModel._should_stream``); LangGraph imports them from here too.
+from langchain_core.tracers._streaming import (
+    _StreamingCallbackHandler,
+    _V2StreamingCallbackHandler,
+)
 
 from langgraph_scaling._control import control_exception
 from langgraph_scaling.report import Candidate
@@ -44,6 +55,7 @@ __all__ = [
     "is_empty",
     "limited",
     "run_branches",
+    "without_token_streams",
 ]
 
 R = TypeVar("R")
@@ -132,6 +144,40 @@ async def run_branches(
     async with anyio.create_task_group() as tg:
         for i in range(n):
             tg.start_soon(one, i)
+
+
+def _streams_tokens(handler: object) -> bool:
+    return isinstance(handler, _StreamingCallbackHandler | _V2StreamingCallbackHandler)
+
+
+def without_token_streams(config: RunnableConfig) -> RunnableConfig:
+    """``config`` for a branch's model call: traced as usual, its tokens streamed to no one.
+
+    The callback handlers that carry tokens to the user (``astream_events``,
+    ``astream_log``, LangGraph's ``stream_mode="messages"``) are left out, by the test
+    LangChain uses to decide that a chat model should stream, so the branch's model does
+    not stream and no chat UI shows a branch's tokens. Every other handler (LangSmith's
+    tracer, your own) stays, and so does the parent run: the branch's run is traced as a
+    child of the step's run.
+
+    Example:
+        >>> from langchain_core.callbacks import StdOutCallbackHandler
+        >>> from langchain_core.tracers.event_stream import _AstreamEventsCallbackHandler
+        >>> out = StdOutCallbackHandler()
+        >>> quiet = without_token_streams({"callbacks": [out, _AstreamEventsCallbackHandler()]})
+        >>> quiet["callbacks"] == [out]
+        True
+    """
+    callbacks = config.get("callbacks")
+    if isinstance(callbacks, BaseCallbackManager):
+        manager = callbacks.copy()
+        for handler in [*manager.handlers, *manager.inheritable_handlers]:
+            if _streams_tokens(handler):
+                manager.remove_handler(handler)
+        return {**config, "callbacks": manager}
+    if isinstance(callbacks, list):
+        return {**config, "callbacks": [h for h in callbacks if not _streams_tokens(h)]}
+    return config
 
 
 def is_empty(message: AIMessage) -> bool:

@@ -8,9 +8,10 @@ from typing import Any
 import anyio
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
+from langchain_core.runnables import ensure_config
 
 from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest
-from langgraph_scaling.branching import error_text, run_branches
+from langgraph_scaling.branching import error_text, run_branches, without_token_streams
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.langgraph._glue import branch_config
 
@@ -35,9 +36,12 @@ def sampling_kwargs(model: BaseChatModel, temperature: float, seed: int | None) 
 class ChatModelBackend:
     """Runs a LangChain chat model ``n`` times concurrently, one call per branch.
 
-    Each call's run config is tagged ``nostream`` (see
-    :func:`~langgraph_scaling.langgraph._glue.branch_config`), so only the committed answer
-    reaches ``stream_mode="messages"``.
+    Each call runs under the current run config (inside a
+    :class:`~langgraph_scaling.ScaledChatModel`, the step's run, so each branch's model run
+    is traced as its child), tagged ``nostream`` (see
+    :func:`~langgraph_scaling.langgraph._glue.branch_config`) and without the handlers that
+    stream tokens (:func:`~langgraph_scaling.branching.without_token_streams`), so neither
+    ``stream_mode="messages"`` nor ``astream_events`` shows a branch's tokens.
 
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
@@ -69,10 +73,11 @@ class ChatModelBackend:
         if request.tools:
             kw = {"tool_choice": request.tool_choice} if request.tool_choice else {}
             model = self.model.bind_tools([dict(t) for t in request.tools], **kw)
+        base = without_token_streams(ensure_config())
 
         async def branch(i: int) -> Sample:
             kwargs = self._call_kwargs(request, request.seeds[i])
-            out = await model.ainvoke(list(request.messages), branch_config(i), **kwargs)
+            out = await model.ainvoke(list(request.messages), branch_config(i, base), **kwargs)
             return to_sample(i, out)
 
         async def emit_sample(_: int, sample: Sample) -> None:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.callbacks import (
+    AsyncCallbackManager,
+    AsyncCallbackManagerForLLMRun,
+    BaseCallbackManager,
+    CallbackManagerForLLMRun,
+)
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
+from langchain_core.runnables.config import patch_config, var_child_runnable_config
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.utils import LC_ID_PREFIX
 from pydantic import ConfigDict
 
 from langgraph_scaling._sync import run_blocking
@@ -31,6 +40,12 @@ class ScaledChatModel(BaseChatModel):
     It is itself a LangChain chat model: ``bind_tools`` works and ``ainvoke``/``invoke``
     return the selected ``AIMessage`` (text or tool calls), whose
     ``response_metadata["scaling"]`` holds the compact step report.
+
+    Traced as one chat-model run per step (LangChain callbacks, so LangSmith too): each
+    branch's model run is its child (tagged ``nostream``, ``metadata["scaling_branch"]``),
+    the report is in its outputs (``llm_output["scaling"]`` and on the message), and the
+    committed answer is its one streamed chunk; no branch streams its tokens, so
+    ``astream_events`` and ``stream_mode="messages"`` show only the committed answer.
 
     Example:
         >>> import anyio
@@ -88,17 +103,18 @@ class ScaledChatModel(BaseChatModel):
         formatted = [convert_to_openai_tool(t) for t in tools]
         return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
 
-    async def _agenerate(
+    async def _scaled(
         self,
         messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        stop: list[str] | None,
+        callbacks: BaseCallbackManager | None,
+        kwargs: dict[str, Any],
     ) -> ChatResult:
+        """Run the step; the branches' model runs are children of ``callbacks``' run."""
         if not messages:
             raise ConfigError("ScaledChatModel messages", messages, "needs at least one message")
-        tools = list(kwargs.pop("tools", None) or [])
-        tool_choice = kwargs.pop("tool_choice", None)
+        tools = list(kwargs.get("tools") or [])
+        tool_choice = kwargs.get("tool_choice")
         extra = {"stop": stop} if stop else {}
         sampler = BackendSampler(
             as_backend(self.inner, max_concurrency=self.policy.max_concurrency),
@@ -109,7 +125,10 @@ class ScaledChatModel(BaseChatModel):
             extra=extra,
         )
         name = step_name(self.step, current_config(), "model")
-        outcome = await run_scaled(sampler, self.policy, step=name, messages=messages, tools=tools)
+        with _runs_under(callbacks):
+            outcome = await run_scaled(
+                sampler, self.policy, step=name, messages=messages, tools=tools
+            )
         assert outcome.winner.message is not None  # model branches always carry a message
         report = outcome.report.model_dump(mode="json", exclude={"candidates"})
         message = outcome.winner.message.model_copy(
@@ -125,7 +144,27 @@ class ScaledChatModel(BaseChatModel):
                 },
             }
         )
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        generation = ChatGeneration(message=message)
+        return ChatResult(generations=[generation], llm_output={"scaling": report})
+
+    def _streams_answer(self, kwargs: dict[str, Any]) -> bool:
+        return self.disable_streaming is not True and not (
+            self.disable_streaming == "tool_calling" and kwargs.get("tools")
+        )
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        streams = self._streams_answer(kwargs)
+        result = await self._scaled(messages, stop, _child_callbacks(run_manager), kwargs)
+        if run_manager is not None and streams:
+            chunk = _committed_chunk(result, run_manager.run_id)
+            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+        return result
 
     def _generate(
         self,
@@ -134,7 +173,58 @@ class ScaledChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        async def go() -> ChatResult:
-            return await self._agenerate(messages, stop, None, **kwargs)
+        streams = self._streams_answer(kwargs)
+        children = _child_callbacks(run_manager)
 
-        return run_blocking(go)
+        async def go() -> ChatResult:
+            return await self._scaled(messages, stop, children, kwargs)
+
+        result = run_blocking(go)
+        if run_manager is not None and streams:
+            chunk = _committed_chunk(result, run_manager.run_id)
+            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+        return result
+
+
+def _child_callbacks(
+    run: AsyncCallbackManagerForLLMRun | CallbackManagerForLLMRun | None,
+) -> AsyncCallbackManager | None:
+    """Callbacks whose runs are children of ``run`` and inherit what it passes on.
+
+    What a chain run's ``get_child()`` gives; a model run has none, being usually a leaf.
+    """
+    if run is None:
+        return None
+    manager = AsyncCallbackManager(handlers=[], parent_run_id=run.run_id)
+    manager.set_handlers(run.inheritable_handlers)
+    manager.add_tags(run.inheritable_tags)
+    manager.add_metadata(run.inheritable_metadata)
+    return manager
+
+
+@contextmanager
+def _runs_under(callbacks: BaseCallbackManager | None) -> Iterator[None]:
+    """Runs started inside the block (the branches' model calls) are children of the run
+    ``callbacks`` belongs to (the step's own chat-model run): the run config in the context
+    carries them."""
+    if callbacks is None:
+        yield
+        return
+    token = var_child_runnable_config.set(patch_config(current_config(), callbacks=callbacks))
+    try:
+        yield
+    finally:
+        var_child_runnable_config.reset(token)
+
+
+def _committed_chunk(result: ChatResult, run_id: UUID) -> ChatGenerationChunk:
+    """The committed answer as the step run's one streamed chunk.
+
+    The final message gets the chunk's id, so a consumer that dedupes by id (LangGraph's
+    ``stream_mode="messages"``) shows it once.
+    """
+    message = result.generations[0].message
+    if message.id is None:
+        message.id = f"{LC_ID_PREFIX}{run_id}"
+    chunk = AIMessageChunk(**message.model_dump(exclude={"type"}), chunk_position="last")
+    return ChatGenerationChunk(message=chunk)

@@ -9,6 +9,7 @@ import anyio
 import anyio.to_thread
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables import RunnableLambda
 from langchain_core.runnables.config import ensure_config, var_child_runnable_config
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
@@ -19,6 +20,7 @@ from langgraph_scaling.branching import (
     candidate_from_message,
     failed_candidate,
     run_branches,
+    without_token_streams,
 )
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.langgraph._glue import branch_config, run_scaled
@@ -64,8 +66,9 @@ class _HandlerSampler:
     ) -> None:
         async def branch(i: int) -> Candidate:
             # The handler calls the model with the run config from the context; this branch
-            # task has its own copy of the context, so its call is tagged here.
-            var_child_runnable_config.set(branch_config(i, ensure_config()))
+            # task has its own copy of the context, so its call is tagged here: traced under
+            # the step's run, without the handlers that stream tokens.
+            var_child_runnable_config.set(branch_config(i, without_token_streams(ensure_config())))
             response = await self.handler(self._branch_request(seeds[i], messages))
             return candidate_from_response(i, response)
 
@@ -94,6 +97,13 @@ class _HandlerSampler:
 class ScalingMiddleware(AgentMiddleware):
     """Agent middleware that runs each model call as a scaled step.
 
+    Each step is one chain run named after the step (``step``, default ``"model"``) under
+    the agent's model node; each branch's model run is its child (tagged ``nostream``,
+    ``metadata["scaling_branch"]``, and without the handlers that stream tokens, so no
+    branch's tokens reach ``astream_events`` or ``stream_mode="messages"``). The run's
+    outputs are what the step commits: ``messages`` (the committed answer, also streamed
+    by ``stream_mode="messages"``), ``structured_response`` and the report ``scaling``.
+
     Example:
         >>> from langchain.agents import create_agent
         >>> from langchain_core.language_models import GenericFakeChatModel
@@ -121,6 +131,19 @@ class ScalingMiddleware(AgentMiddleware):
             raise ConfigError(
                 "ScalingMiddleware request.messages", [], "the agent state has no messages"
             )
+
+        async def scaled_step(_: dict[str, Any]) -> dict[str, Any]:
+            return await self._scaled(request, handler)
+
+        # One chain run named after the step: the branches' model runs are its children,
+        # and its outputs are what the step commits, with the report.
+        step = RunnableLambda(scaled_step, name=self.step)
+        out = await step.ainvoke({"messages": request.messages})
+        return ModelResponse(result=out["messages"], structured_response=out["structured_response"])
+
+    async def _scaled(self, request: ModelRequest[Any], handler: Handler) -> dict[str, Any]:
+        """Run the step: what it commits (``messages``, ``structured_response``) and the
+        compact report (``scaling``, also on the committed message)."""
         tools = [convert_to_openai_tool(t) for t in request.tools]
         context = getattr(request.runtime, "context", None)
         outcome = await run_scaled(
@@ -140,7 +163,11 @@ class ScalingMiddleware(AgentMiddleware):
             else m
             for m in response.result
         ]
-        return ModelResponse(result=result, structured_response=response.structured_response)
+        return {
+            "messages": result,
+            "structured_response": response.structured_response,
+            "scaling": report,
+        }
 
     def wrap_model_call(
         self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], ModelResponse[Any]]
