@@ -218,3 +218,46 @@ async def test_middleware_streams_no_branch_tokens_and_its_run_ends_with_the_ans
     assert committed.text in BRANCH_ANSWERS
     assert step_end["data"]["output"]["scaling"]["launched"] == 3
     assert await _streamed_messages(agent) == [committed.text]
+
+
+async def test_scaled_node_branches_stream_no_tokens() -> None:
+    """A scaled node whose branches call a streaming model: no branch's tokens reach the
+    user's stream (the node's committed update is the answer)."""
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    from langgraph_scaling import scaled_node
+
+    inner = StreamingScriptedModel(script=BRANCH_ANSWERS)
+
+    async def answer(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [await inner.ainvoke(state["messages"])]}
+
+    g = StateGraph(MessagesState)
+    g.add_node("answer", scaled_node(answer, policy=ScalingPolicy(router=3)))
+    g.add_edge(START, "answer")
+    events = await _stream_events(g.compile())
+    assert _tokens(events) == []
+
+
+async def test_a_retried_failed_attempt_still_reports() -> None:
+    """RetryPolicy reruns a node whose scaled step failed: both attempts are in the reports."""
+    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.types import RetryPolicy
+
+    from langgraph_scaling import StepFailedError, collect_reports
+
+    model = ScaledChatModel(
+        ScriptedChatModel(script=[RuntimeError("down")] * 3 + ["ok"] * 3),
+        policy=ScalingPolicy(router=3, max_concurrency=1),
+    )
+
+    async def agent(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [await model.ainvoke(state["messages"])]}
+
+    g = StateGraph(MessagesState)
+    retry = RetryPolicy(retry_on=StepFailedError, initial_interval=0.01, jitter=False)
+    g.add_node("agent", agent, retry_policy=retry)
+    g.add_edge(START, "agent")
+    with collect_reports() as reports:
+        await g.compile().ainvoke({"messages": [HumanMessage("hi")]})
+    assert [(r.failed, r.winner) for r in reports] == [(3, None), (0, 0)]

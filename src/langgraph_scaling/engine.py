@@ -175,9 +175,8 @@ async def run_step(
     st.event("step_end", report=report.model_dump(mode="json"))
     if chosen.winner is None:  # chained to the backend error that sank a whole wave, if any
         cause = st.wave_errors[-1] if st.wave_errors else None
-        raise StepFailedError(
-            step, [f"branch {c.index}: {c.status}: {c.error}" for c in st.candidates]
-        ) from cause
+        lines = [f"branch {c.index}: {c.status}: {c.error}" for c in st.candidates]
+        raise StepFailedError(step, lines, report=report) from cause
     return StepOutcome(chosen.winner, report, st.candidates)
 
 

@@ -67,11 +67,13 @@ class StepFailedError(ScalingError):
     Attributes:
         step: the step's name.
         failures: one ``"branch N: what happened"`` line per branch.
+        report: the failed step's report (a ``StepReport``), when the engine made one.
     """
 
-    def __init__(self, step: str, failures: Sequence[str]) -> None:
+    def __init__(self, step: str, failures: Sequence[str], *, report: Any = None) -> None:
         self.step = step
         self.failures = list(failures)
+        self.report = report
         lines = "\n".join(f"  - {line}" for line in self.failures) or "  - no branch ran"
         super().__init__(
             f"Scaled step {step!r} failed: all {len(self.failures)} branches failed.\n{lines}"

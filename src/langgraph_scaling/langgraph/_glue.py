@@ -19,6 +19,7 @@ from langgraph.constants import TAG_NOSTREAM
 from langgraph.runtime import get_runtime
 
 from langgraph_scaling.engine import Sampler, StepOutcome, run_step
+from langgraph_scaling.errors import StepFailedError
 from langgraph_scaling.langgraph.context import ScalingContext, find_scaling_context, publish
 from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.routing import RouterSignals
@@ -162,21 +163,23 @@ async def run_scaled(
         has_verifiers=bool(policy.verifiers),
     )
     writer = _writer(config)
-    outcome = await run_step(
-        sampler,
-        policy,
-        step=step,
-        context=VerifyContext(
-            step=step,
-            messages=tuple(messages),
-            tools=tuple(tools),
-            state=state,
-            extras=extras or {},
-        ),
-        signals=signals,
-        ledger=ctx.run_ledger(messages) if ctx else None,
-        on_event=writer,
+    verify_context = VerifyContext(
+        step=step, messages=tuple(messages), tools=tuple(tools), state=state, extras=extras or {}
     )
+    try:
+        outcome = await run_step(
+            sampler,
+            policy,
+            step=step,
+            context=verify_context,
+            signals=signals,
+            ledger=ctx.run_ledger(messages) if ctx else None,
+            on_event=writer,
+        )
+    except StepFailedError as failed:  # a retried attempt's report is a report too
+        if failed.report is not None:
+            publish(failed.report)
+        raise
     if ctx is not None and policy.verifiers:
         ctx.record(step, outcome.winner.passed)
     publish(outcome.report)

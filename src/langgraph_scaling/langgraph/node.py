@@ -21,6 +21,7 @@ from langgraph_scaling.branching import (
     candidate_from_message,
     failed_candidate,
     run_branches,
+    without_token_streams,
 )
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.langgraph._glue import (
@@ -120,7 +121,7 @@ class _NodeSampler:
         async def branch(i: int) -> Candidate:
             config = branch_config(
                 i,
-                branch_interrupts(self.config),
+                without_token_streams(branch_interrupts(self.config)),
                 nostream=False,
                 scaling_seed=seeds[i],
                 scaling_wave=wave,
