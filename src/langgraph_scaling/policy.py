@@ -28,7 +28,7 @@ from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.routing import FixedRouter, Router, resolve_router
 from langgraph_scaling.selection import SELECTORS
 from langgraph_scaling.selection.keys import KeyKind, VoteKeyFn
-from langgraph_scaling.verifiers._protocol import Verifier
+from langgraph_scaling.verifiers.protocol import Verifier
 
 __all__ = ["Budget", "ScalingPolicy", "SelectionMethod", "check_selection"]
 

@@ -28,8 +28,8 @@ from langchain_core.messages import BaseMessage
 from langgraph.types import Command, Send
 
 from langgraph_scaling.report import Candidate
-from langgraph_scaling.verifiers._protocol import VerifyContext
 from langgraph_scaling.verifiers.code import extract_python
+from langgraph_scaling.verifiers.protocol import VerifyContext
 
 __all__ = [
     "KeyKind",

@@ -2,14 +2,22 @@
 
 Pure-Python checks (``CallableVerifier``, ``ToolCallVerifier``) and executing ones that run
 candidate code in the sandbox (``UnitTestVerifier``, ``CodeExecutionVerifier``,
-``PatchVerifier``); ``AllOf`` and ``Weighted`` compose them.
+``PatchVerifier``); ``AllOf`` and ``Weighted`` compose them. The protocol they share is in
+:mod:`langgraph_scaling.verifiers.protocol`; ``shared_sandbox()`` is the sandbox the
+executing ones use when given none (tools that run code can share it).
+
+Example:
+    >>> from langgraph_scaling.verifiers import UnitTestVerifier, shared_sandbox
+    >>> UnitTestVerifier("assert f() == 1").sandbox is None  # runs in shared_sandbox()
+    True
 """
 
-from langgraph_scaling.verifiers._protocol import Verifier, VerifyContext
+from langgraph_scaling.verifiers._trusted import shared_sandbox
 from langgraph_scaling.verifiers.callable import CallableVerifier
 from langgraph_scaling.verifiers.compose import AllOf, Weighted
 from langgraph_scaling.verifiers.execution import CodeExecutionVerifier
 from langgraph_scaling.verifiers.patch import PatchVerifier
+from langgraph_scaling.verifiers.protocol import Verifier, VerifyContext
 from langgraph_scaling.verifiers.tool_call import ToolCallVerifier
 from langgraph_scaling.verifiers.unit_test import UnitTestVerifier
 
@@ -23,4 +31,5 @@ __all__ = [
     "Verifier",
     "VerifyContext",
     "Weighted",
+    "shared_sandbox",
 ]

@@ -35,6 +35,10 @@ def shared_sandbox(packages: Sequence[str] = ()) -> Sandbox:
     Args:
         packages: distributions the programs may import (see :class:`Sandbox`); each set
             gets its own sandbox, all sharing one concurrency limit.
+
+    Example:
+        >>> shared_sandbox() is shared_sandbox() is not shared_sandbox(["pytest"])
+        True
     """
     key = tuple(sorted(packages))
     if key not in _shared:

@@ -8,7 +8,7 @@ from typing import Any
 
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.report import Candidate, Verdict
-from langgraph_scaling.verifiers._protocol import VerifyContext
+from langgraph_scaling.verifiers.protocol import VerifyContext
 
 __all__ = ["CallableVerifier"]
 

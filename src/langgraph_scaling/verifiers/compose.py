@@ -7,7 +7,7 @@ run at all (``SandboxError``, ``VerifierError``), which propagate.
 Example:
     >>> import anyio
     >>> from langgraph_scaling.report import Candidate, Verdict
-    >>> from langgraph_scaling.verifiers._protocol import VerifyContext
+    >>> from langgraph_scaling.verifiers.protocol import VerifyContext
     >>> class Const:
     ...     def __init__(self, name, ok): self.name, self.ok = name, ok
     ...     async def verify(self, c, ctx):
@@ -28,7 +28,7 @@ from langgraph.errors import GraphBubbleUp
 from langgraph_scaling._control import UNCHECKABLE, control_exception, infrastructure_error
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.report import Candidate, Verdict
-from langgraph_scaling.verifiers._protocol import Verifier, VerifyContext
+from langgraph_scaling.verifiers.protocol import Verifier, VerifyContext
 
 __all__ = ["AllOf", "Weighted"]
 

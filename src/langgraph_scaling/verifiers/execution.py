@@ -9,7 +9,7 @@ so candidates that behave alike vote together (AlphaCode / CodeT clustering).
 Example:
     >>> import anyio
     >>> from langgraph_scaling.report import Candidate
-    >>> from langgraph_scaling.verifiers._protocol import VerifyContext
+    >>> from langgraph_scaling.verifiers.protocol import VerifyContext
     >>> v = CodeExecutionVerifier([(2,), (3,)], ["4", "9"], function="sq")
     >>> c = Candidate(index=0, text="def sq(x):\\n    return x * x")
     >>> anyio.run(v.verify, c, VerifyContext()).passed
@@ -28,9 +28,9 @@ import anyio
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.sandbox import Sandbox, SandboxLimits, SandboxResult
-from langgraph_scaling.verifiers._protocol import VerifyContext
 from langgraph_scaling.verifiers._trusted import shared_sandbox
 from langgraph_scaling.verifiers.code import extract_python
+from langgraph_scaling.verifiers.protocol import VerifyContext
 
 __all__ = ["CodeExecutionVerifier"]
 

@@ -22,7 +22,6 @@ from typing import Any
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.sandbox import Sandbox, SandboxLimits
-from langgraph_scaling.verifiers._protocol import VerifyContext
 from langgraph_scaling.verifiers._trusted import (
     harness_source,
     run_failure,
@@ -30,6 +29,7 @@ from langgraph_scaling.verifiers._trusted import (
     shared_sandbox,
 )
 from langgraph_scaling.verifiers.code import extract_diff
+from langgraph_scaling.verifiers.protocol import VerifyContext
 
 __all__ = ["PatchVerifier"]
 

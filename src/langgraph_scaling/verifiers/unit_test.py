@@ -7,7 +7,7 @@ back through a nonce-checked channel the candidate cannot write to (see ``_harne
 Example:
     >>> import anyio
     >>> from langgraph_scaling.report import Candidate
-    >>> from langgraph_scaling.verifiers._protocol import VerifyContext
+    >>> from langgraph_scaling.verifiers.protocol import VerifyContext
     >>> v = UnitTestVerifier("assert add(1, 2) == 3\\nassert add(0, 0) == 0")
     >>> c = Candidate(index=0, text="```python\\ndef add(a, b):\\n    return a + b\\n```")
     >>> anyio.run(v.verify, c, VerifyContext()).score
@@ -22,7 +22,6 @@ from typing import Any
 from langgraph_scaling.errors import ConfigError, VerifierError
 from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.sandbox import Sandbox, SandboxLimits
-from langgraph_scaling.verifiers._protocol import VerifyContext
 from langgraph_scaling.verifiers._testsplit import TestCase, split_tests
 from langgraph_scaling.verifiers._trusted import (
     harness_source,
@@ -32,6 +31,7 @@ from langgraph_scaling.verifiers._trusted import (
     shared_sandbox,
 )
 from langgraph_scaling.verifiers.code import extract_python
+from langgraph_scaling.verifiers.protocol import VerifyContext
 
 __all__ = ["UnitTestVerifier"]
 
