@@ -1,60 +1,144 @@
-"""``ToolCallVerifier``: tool calls name a bound tool and their arguments fit its schema."""
+"""``ToolCallVerifier``: tool calls name a bound tool and their arguments fit its schema.
+
+Arguments are validated by :mod:`jsonschema` against the tool's ``parameters`` schema, in
+the draft the schema names (else 2020-12): ``$ref``/``$defs``, ``anyOf``/``oneOf``/
+``allOf``, array ``items``, bounds, enums, formats left unasserted. One rule is added for
+tool calls: an object that declares ``properties`` and says nothing of extra keys (no
+``additionalProperties``, ``patternProperties``, ``$ref`` or combinator beside them) is
+closed, so an argument the tool does not declare fails the call.
+
+A tool whose schema is not valid JSON Schema (an unknown ``type``, a ``$ref`` to nowhere)
+cannot be checked at all: :class:`~langgraph_scaling.errors.VerifierError`, naming the tool.
+
+Example:
+    >>> schema = {"type": "object", "required": ["n"],
+    ...           "properties": {"n": {"type": "integer", "minimum": 0}}}
+    >>> for problem in check_args({"n": -1, "x": 1}, schema):
+    ...     print(problem)
+    argument 'n' fails minimum: -1 is less than the minimum of 0
+    unexpected argument 'x'
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import json
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from jsonschema import ValidationError, validators
+from jsonschema.exceptions import SchemaError
+from jsonschema.protocols import Validator
+from referencing.exceptions import Unresolvable
+
+from langgraph_scaling.errors import VerifierError
 from langgraph_scaling.report import Candidate, Verdict
-from langgraph_scaling.verifiers._protocol import VerifyContext
+from langgraph_scaling.verifiers.protocol import VerifyContext
 
-__all__ = ["ToolCallVerifier"]
+__all__ = ["ToolCallVerifier", "check_args"]
 
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "array": (list, tuple),
-    "object": (dict,),
-    "null": (type(None),),
-}
+_OPEN = frozenset(
+    {"additionalProperties", "patternProperties", "unevaluatedProperties", "$ref"}
+    | {"allOf", "anyOf", "oneOf", "if", "dependentSchemas"}
+)
+"""Keywords beside ``properties`` that decide about extra keys themselves."""
+_CLIP = 300
 
 
-def _type_ok(value: Any, expected: str | list[str]) -> bool:
-    names = expected if isinstance(expected, list) else [expected]
-    for name in names:
-        kinds = _JSON_TYPES.get(name)
-        if kinds is None:
-            return True  # a type this small checker does not know: accept
-        if isinstance(value, bool) and name in ("integer", "number"):
-            continue
-        if isinstance(value, kinds):
-            return True
-    return False
+def _closed(schema: Any) -> Any:
+    """``schema`` with every plain object (see the module docstring) closed to extra keys."""
+    if not isinstance(schema, Mapping):
+        return schema
+    out = dict(schema)
+    for key in ("properties", "$defs", "definitions"):
+        if isinstance(out.get(key), Mapping):
+            out[key] = {name: _closed(sub) for name, sub in out[key].items()}
+    if isinstance(out.get("items"), Mapping):
+        out["items"] = _closed(out["items"])
+    if "properties" in out and not _OPEN & out.keys():
+        out["additionalProperties"] = False
+    return out
 
 
-def check_args(args: Mapping[str, Any], schema: Mapping[str, Any], path: str = "") -> list[str]:
-    """Problems with ``args`` against a JSON-schema ``object`` (types, required, enums)."""
-    props: Mapping[str, Any] = schema.get("properties", {})
-    problems = [
-        f"missing required argument {path + req!r}"
-        for req in schema.get("required", [])
-        if req not in args
-    ]
-    for key, value in args.items():
-        spec = props.get(key)
-        if spec is None:
-            if schema.get("additionalProperties", True) is False or props:
-                problems.append(f"unexpected argument {path + key!r}")
-            continue
-        if "type" in spec and not _type_ok(value, spec["type"]):
-            problems.append(f"argument {path + key!r} should be {spec['type']}, got {value!r}")
-        elif "enum" in spec and value not in spec["enum"]:
-            problems.append(f"argument {path + key!r} must be one of {spec['enum']}")
-        elif spec.get("type") == "object" and isinstance(value, dict):
-            problems.extend(check_args(value, spec, f"{path}{key}."))
-    return problems
+@functools.lru_cache(maxsize=256)
+def _compiled(schema_json: str) -> Validator:
+    schema = json.loads(schema_json)
+    cls = validators.validator_for(schema, default=validators.Draft202012Validator)
+    cls.check_schema(schema)
+    return cls(_closed(schema))
+
+
+def _validator(schema: Mapping[str, Any], tool: str) -> Validator:
+    try:
+        return _compiled(json.dumps(schema, sort_keys=True, default=str))
+    except SchemaError as exc:
+        raise VerifierError(
+            f"The parameters schema of tool {tool!r} is not valid JSON Schema "
+            f"(at {exc.json_path}): {_clip(exc.message)}"
+        ) from exc
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _CLIP else f"{text[:_CLIP]}..."
+
+
+def _location(path: Iterable[Any]) -> str:
+    """``["opts", "tags", 1]`` → ``opts.tags[1]``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+    return out
+
+
+def _child(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _unexpected(instance: Mapping[str, Any], schema: Any) -> list[str]:
+    """Keys of ``instance`` that ``schema`` neither declares nor matches by pattern."""
+    declared = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
+    patterns = schema.get("patternProperties", {}) if isinstance(schema, Mapping) else {}
+    return [k for k in instance if k not in declared and not any(re.search(p, k) for p in patterns)]
+
+
+def _problems(error: ValidationError) -> list[str]:
+    """Readable lines for one validation error: the argument, then the failing constraint."""
+    where, instance, wanted = _location(error.absolute_path), error.instance, error.validator_value
+    if error.validator == "required" and isinstance(instance, Mapping):
+        missing = [k for k in wanted if k not in instance] if isinstance(wanted, list) else []
+        return [f"missing required argument {_child(where, k)!r}" for k in missing]
+    if error.validator == "additionalProperties" and isinstance(instance, Mapping):
+        extra = _unexpected(instance, error.schema)
+        return [f"unexpected argument {_child(where, k)!r}" for k in extra]
+    subject = f"argument {where!r}" if where else "the arguments"
+    line = f"{subject} fails {error.validator}: {_clip(error.message)}"
+    reasons = list(dict.fromkeys(_clip(sub.message) for sub in error.context or ()))
+    if reasons:
+        line += f" ({'; '.join(reasons[:3])})"
+    return [line]
+
+
+def check_args(
+    args: Mapping[str, Any], schema: Mapping[str, Any], *, tool: str = "tool"
+) -> list[str]:
+    """Problems with ``args`` against a tool's JSON-schema ``parameters`` (empty: they fit).
+
+    Raises:
+        VerifierError: ``schema`` is not valid JSON Schema, or a ``$ref`` in it leads nowhere.
+
+    Example:
+        >>> check_args({"mode": "fast"}, {"properties": {"mode": {"enum": ["a", "b"]}}})
+        ["argument 'mode' fails enum: 'fast' is not one of ['a', 'b']"]
+    """
+    validator = _validator(schema, tool)
+    try:
+        errors = list(validator.iter_errors(dict(args)))
+    except Unresolvable as exc:
+        raise VerifierError(
+            f"The parameters schema of tool {tool!r} has a reference that leads nowhere: {exc}"
+        ) from exc
+    return list(dict.fromkeys(line for error in errors for line in _problems(error)))
 
 
 class ToolCallVerifier:
@@ -73,7 +157,7 @@ class ToolCallVerifier:
         >>> v = anyio.run(ToolCallVerifier().verify, Candidate(index=0, message=msg,
         ...     status="ok"), VerifyContext(tools=tools))
         >>> v.passed, v.feedback
-        (False, "add: argument 'a' should be integer, got 'x'")
+        (False, "add: argument 'a' fails type: 'x' is not of type 'integer'")
     """
 
     def __init__(self, *, require_tool_call: bool = False) -> None:
@@ -84,6 +168,11 @@ class ToolCallVerifier:
         return "tool_call_schema"
 
     async def verify(self, candidate: Candidate, context: VerifyContext) -> Verdict:
+        """Check every tool call of ``candidate`` against the bound tools' schemas.
+
+        Raises:
+            VerifierError: a called tool's schema is not valid JSON Schema.
+        """
         schemas = {
             t["function"]["name"]: t["function"].get("parameters", {})
             for t in context.tools
@@ -102,7 +191,8 @@ class ToolCallVerifier:
             if name not in schemas:
                 problems.append(f"unknown tool {name!r}; bound tools: {sorted(schemas)}")
                 continue
-            problems.extend(f"{name}: {p}" for p in check_args(call.get("args", {}), schemas[name]))
+            found = check_args(call.get("args", {}), schemas[name], tool=name)
+            problems.extend(f"{name}: {p}" for p in found)
         n_checks = max(1, len(calls))
         score = 0.0 if problems else 1.0 if calls or not self.require_tool_call else 0.0
         if problems and calls:
