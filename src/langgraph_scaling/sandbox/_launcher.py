@@ -54,7 +54,17 @@ _SYSCALLS = {  # numbers glibc has no wrapper for
     "x86_64": {"pivot_root": 155, "keyctl": 250},
     "aarch64": {"pivot_root": 41, "keyctl": 219},
 }
-_ST_TO_MS = {1: _MS_RDONLY, 2: _MS_NOSUID, 4: _MS_NODEV, 8: _MS_NOEXEC}
+# statvfs flags -> mount flags to keep on a read-only remount (a user namespace may not drop
+# them: they are locked on mounts it inherited).
+_ST_TO_MS = {
+    1: _MS_RDONLY,
+    2: _MS_NOSUID,
+    4: _MS_NODEV,
+    8: _MS_NOEXEC,
+    1024: 1024,  # noatime
+    2048: 2048,  # nodiratime
+    4096: 1 << 21,  # relatime
+}
 _DEVICES = ("null", "zero", "full", "random", "urandom")
 _WORK = "/tmp/work"
 
