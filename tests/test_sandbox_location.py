@@ -93,8 +93,11 @@ async def test_the_home_venv_sees_only_its_own_directory(home_venv: Path) -> Non
 
 
 async def test_an_interpreter_that_cannot_run_raises() -> None:
-    with pytest.raises(SandboxError, match="cannot run its interpreter '/nonexistent/python'"):
+    with pytest.raises(
+        SandboxError, match="cannot run its interpreter '/nonexistent/python'"
+    ) as info:
         await Sandbox(python="/nonexistent/python").run_python("print(1)")
+    assert (info.value.stage, info.value.argv0) == ("probe", "/nonexistent/python")
 
 
 async def test_a_program_missing_inside_the_sandbox_raises_not_exit_127(tmp_path: Path) -> None:
@@ -102,8 +105,9 @@ async def test_a_program_missing_inside_the_sandbox_raises_not_exit_127(tmp_path
     program = tmp_path / "tool.sh"
     program.write_text("#!/bin/sh\necho hi\n")
     program.chmod(0o755)
-    with pytest.raises(SandboxError, match=r"could not start .*tool\.sh.*No such file"):
+    with pytest.raises(SandboxError, match=r"could not start .*tool\.sh.*No such file") as info:
         await Sandbox().run([str(program)])
+    assert (info.value.stage, info.value.argv0) == ("exec", str(program))
 
 
 async def test_a_broken_sandbox_fails_the_verifier_and_the_step_loudly() -> None:
@@ -120,8 +124,9 @@ async def test_packages_are_shown_only_when_asked_for() -> None:
     code = "import importlib.util as u; print(u.find_spec('pytest') is not None)"
     assert (await Sandbox().run_python(code)).stdout.strip() == "False"
     assert (await Sandbox(packages=["pytest"]).run_python(code)).stdout.strip() == "True"
-    with pytest.raises(SandboxError, match="does not have installed"):
+    with pytest.raises(SandboxError, match="does not have installed") as info:
         await Sandbox(packages=["no-such-distribution-lgs"]).run_python("pass")
+    assert info.value.stage == "probe"
 
 
 def test_the_probe_reports_the_real_interpreter() -> None:

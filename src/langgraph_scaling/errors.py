@@ -3,15 +3,21 @@
 Every error the package raises on purpose derives from :class:`ScalingError`::
 
     ScalingError
-    ├── ConfigError (also ValueError)          bad policy, budget or option
-    ├── StepFailedError                        every branch of a scaled step failed
-    ├── BudgetExhaustedError                   a budget left no room for even one branch
-    ├── BackendError                           an engine or server failed
+    ├── ConfigError (also ValueError)          bad policy, budget or option (field, value)
+    ├── StepFailedError                        every branch of a scaled step failed (step,
+    │                                          failures, report)
+    ├── BackendError                           an engine or server failed (backend, url)
     │   ├── BackendUnavailableError            the engine/server cannot be reached
-    │   └── BackendTimeoutError                the server took a request, did not answer in time
-    ├── VerifierError                          a verifier itself broke (not a failed check)
-    ├── SandboxError                           the sandbox could not run a program
+    │   └── BackendTimeoutError                the server took a request, did not answer in
+    │                                          time (seconds, max_tokens, n)
+    ├── VerifierError                          a verifier could not check at all (not a
+    │                                          failed check)
+    ├── SandboxError                           the sandbox could not run a program (stage,
+    │                                          argv0)
     └── ModelPreparationError                  the embedded model could not be prepared
+
+A run budget that is used up is not an error: the step still runs one branch and its
+report says why (``StepReport.notes``), so an agent's run can always finish its turn.
 
     ScalingWarning (also UserWarning)          a setting that probably does not do what
                                                was meant (e.g. a misspelt step override)
@@ -25,16 +31,16 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "BackendError",
     "BackendTimeoutError",
     "BackendUnavailableError",
-    "BudgetExhaustedError",
     "ConfigError",
     "ModelPreparationError",
     "SandboxError",
+    "SandboxStage",
     "ScalingError",
     "ScalingWarning",
     "StepFailedError",
@@ -80,12 +86,23 @@ class StepFailedError(ScalingError):
         )
 
 
-class BudgetExhaustedError(ScalingError):
-    """A budget left no room for a single branch of a step."""
-
-
 class BackendError(ScalingError):
-    """An engine or server failed while producing samples."""
+    """An engine or server failed while producing samples.
+
+    Attributes:
+        backend: the backend's name (``vllm``, ``openai`` ...), when the raiser knows it.
+        url: the server's base URL, for a backend that talks to one.
+
+    Example:
+        >>> err = BackendError("The engine stopped.", backend="vllm")
+        >>> err.backend, err.url, str(err)
+        ('vllm', None, 'The engine stopped.')
+    """
+
+    def __init__(self, message: str, *, backend: str | None = None, url: str | None = None) -> None:
+        self.backend = backend
+        self.url = url
+        super().__init__(message)
 
 
 class BackendUnavailableError(BackendError):
@@ -98,7 +115,7 @@ class BackendTimeoutError(BackendError):
     Such a request is not retried: a retry would queue the same work again behind it.
 
     Attributes:
-        url: the server's base URL.
+        url: the server's base URL (``backend`` as for :class:`BackendError`).
         seconds: how long the answer was waited for.
         max_tokens: tokens per sample the request asked for (``None``: the server's default).
         n: samples the request asked for.
@@ -109,25 +126,61 @@ class BackendTimeoutError(BackendError):
     """  # noqa: E501
 
     def __init__(
-        self, url: str, *, seconds: float, max_tokens: int | None, n: int, advice: str = ""
+        self,
+        url: str,
+        *,
+        seconds: float,
+        max_tokens: int | None,
+        n: int,
+        advice: str = "",
+        backend: str | None = None,
     ) -> None:
-        self.url = url
         self.seconds = seconds
         self.max_tokens = max_tokens
         self.n = n
         super().__init__(
             f"The server at {url} accepted the connection but did not answer within "
             f"{seconds:.1f} s for a request of max_tokens={max_tokens}, n={n}; it is up but "
-            f"probably busy. {advice}".rstrip()
+            f"probably busy. {advice}".rstrip(),
+            backend=backend,
+            url=url,
         )
 
 
 class VerifierError(ScalingError):
-    """A verifier itself broke (as opposed to a candidate failing its check)."""
+    """A verifier could not check a candidate at all (as opposed to a candidate failing it).
+
+    It is never a failed verdict: it propagates through ``AllOf``/``Weighted`` and the
+    engine, because it would fail every candidate alike (e.g. no tests were given).
+    """
+
+
+SandboxStage = Literal["probe", "setup", "exec", "launcher"]
+"""Where a sandboxed run broke: asking the interpreter or the host what it can do
+(``probe``), building the run's private view (``setup``), starting the program inside it
+(``exec``), or the launcher process around it (``launcher``)."""
 
 
 class SandboxError(ScalingError):
-    """The sandbox could not run a program at all."""
+    """The sandbox could not run a program at all (never a verdict on the program).
+
+    Attributes:
+        stage: where it broke (:data:`SandboxStage`), when the raiser knows it.
+        argv0: the program that was to run (or the interpreter that was probed).
+
+    Example:
+        >>> err = SandboxError("The sandbox could not start 'pytest'.", stage="exec",
+        ...                    argv0="pytest")
+        >>> err.stage, err.argv0
+        ('exec', 'pytest')
+    """
+
+    def __init__(
+        self, message: str, *, stage: SandboxStage | None = None, argv0: str | None = None
+    ) -> None:
+        self.stage = stage
+        self.argv0 = argv0
+        super().__init__(message)
 
 
 class ModelPreparationError(ScalingError):

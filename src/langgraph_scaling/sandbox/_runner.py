@@ -29,7 +29,7 @@ from typing import Any
 import anyio
 from anyio.abc import Process
 
-from langgraph_scaling.errors import ConfigError, SandboxError
+from langgraph_scaling.errors import ConfigError, SandboxError, SandboxStage
 from langgraph_scaling.sandbox._files import make_workdir, remove_workdir
 from langgraph_scaling.sandbox._io import (
     CappedOutput,
@@ -190,7 +190,9 @@ class Sandbox:
         iso = await probe_isolation()
         if not iso.network:
             if self.require_isolation:
-                raise SandboxError("Namespaces are unavailable; the sandbox cannot isolate runs.")
+                raise SandboxError(
+                    "Namespaces are unavailable; the sandbox cannot isolate runs.", stage="probe"
+                )
             warnings.warn(
                 "sandbox: unshare/namespaces unavailable; runs are rlimited only and have "
                 "network access (isolated_network=False)",
@@ -211,6 +213,10 @@ class _Run:
         self.pipes: dict[str, RawPipe] = {}
         self.killed_for: LimitHit | None = None
         self.argv0 = ""
+
+    def _broken(self, stage: SandboxStage, what: str) -> SandboxError:
+        """``The sandbox <what>`` as the error of this run at ``stage``."""
+        return SandboxError(f"The sandbox {what}", stage=stage, argv0=self.argv0 or None)
 
     async def execute(
         self,
@@ -299,7 +305,7 @@ class _Run:
                 command, start_new_session=True, pass_fds=passed, env={"PATH": "/usr/bin:/bin"}
             )
         except OSError as exc:
-            raise SandboxError(f"The sandbox could not start {cfg['argv'][0]!r}: {exc}") from exc
+            raise self._broken("launcher", f"could not start {self.argv0!r}: {exc}") from exc
         # The child holds these now. Forget every fd closed here, so that cleanup can never
         # close the same number again after another run has been given it (a double close
         # here once broke concurrent runs with EBADF and BusyResourceError).
@@ -361,13 +367,11 @@ class _Run:
         exit_code = status.get("exit")
         sig = status.get("signal")
         if "setup_error" in status:
-            raise SandboxError(f"The sandbox could not be set up: {status['setup_error']}")
+            raise self._broken("setup", f"could not be set up: {status['setup_error']}")
         if "exec_error" in status:
-            raise SandboxError(
-                f"The sandbox could not start {self.argv0!r}: {status['exec_error']}"
-            )
+            raise self._broken("exec", f"could not start {self.argv0!r}: {status['exec_error']}")
         if not status and self.killed_for is None:
-            raise SandboxError(f"The sandbox launcher failed: {err.text()[-2000:]}")
+            raise self._broken("launcher", f"launcher failed: {err.text()[-2000:]}")
         hit = self.killed_for or infer_limit(self.limits, status, err.text(), cgroups.events())
         return SandboxResult(
             exit_code=exit_code if isinstance(exit_code, int) else None,

@@ -166,17 +166,23 @@ def probe_interpreter(python: str, packages: tuple[str, ...]) -> Interpreter:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SandboxError(f"The sandbox cannot run its interpreter {python!r}: {exc}") from exc
+        raise SandboxError(
+            f"The sandbox cannot run its interpreter {python!r}: {exc}", stage="probe", argv0=python
+        ) from exc
     if proc.returncode != 0:
         raise SandboxError(
             f"The sandbox cannot run its interpreter {python!r} "
-            f"(exit {proc.returncode}): {proc.stderr.strip()[-800:]}"
+            f"(exit {proc.returncode}): {proc.stderr.strip()[-800:]}",
+            stage="probe",
+            argv0=python,
         )
     data: dict[str, Any] = json.loads(proc.stdout)
     if data["missing"]:
         raise SandboxError(
             f"The sandbox was asked to expose {data['missing']}, which the interpreter "
-            f"{python!r} does not have installed."
+            f"{python!r} does not have installed.",
+            stage="probe",
+            argv0=python,
         )
     paths = sorted({p for ps in data["packages"].values() for p in ps})
     return Interpreter(
