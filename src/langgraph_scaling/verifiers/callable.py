@@ -19,7 +19,9 @@ class CallableVerifier:
     """Wraps ``fn(candidate)`` or ``fn(candidate, context)``, sync or async.
 
     ``fn`` returns a ``bool``, a score in [0, 1] (passed when >= ``threshold``), a
-    ``(passed, feedback)`` pair, or a full :class:`Verdict`.
+    ``(passed, feedback)`` pair, or a full :class:`Verdict`. Anything else raises
+    :class:`~langgraph_scaling.errors.ConfigError` naming the verifier and the value; the
+    engine (and ``AllOf``/``Weighted``) records that as a failing verdict and goes on.
 
     Example:
         >>> import anyio
@@ -27,6 +29,11 @@ class CallableVerifier:
         >>> anyio.run(v.verify, Candidate(index=0, text="it is 42", status="ok"),
         ...           VerifyContext()).passed
         True
+        >>> anyio.run(CallableVerifier(lambda c: None, name="oops").verify,
+        ...           Candidate(index=0), VerifyContext())
+        Traceback (most recent call last):
+        ...
+        langgraph_scaling.errors.ConfigError: CallableVerifier('oops').fn's result=None ...
     """
 
     def __init__(
@@ -71,7 +78,9 @@ class CallableVerifier:
         if isinstance(result, int | float):
             score = min(1.0, max(0.0, float(result)))
             return Verdict(verifier=self.name, passed=score >= self._threshold, score=score)
-        raise TypeError(
-            f"verifier {self.name!r} returned {type(result).__name__}; "
-            "expected bool, float, (bool, str) or Verdict"
+        raise ConfigError(
+            f"CallableVerifier({self.name!r}).fn's result",
+            result,
+            "fn must return a bool, a score in [0, 1], a (passed, feedback) pair or a "
+            f"Verdict, not {type(result).__name__}",
         )
