@@ -92,8 +92,3 @@ class SandboxResult(BaseModel):
     def ok(self) -> bool:
         """True when the program exited with status 0 and hit no limit."""
         return self.exit_code == 0 and self.limit_hit is None
-
-    @property
-    def timed_out(self) -> bool:
-        """True when the wall-clock deadline killed the run."""
-        return self.limit_hit == "timeout"
