@@ -9,6 +9,11 @@ it is finished, so that ``first_pass`` selection can stop the rest early. Cancel
 A failure of one sample is reported as a :class:`Sample` with ``error`` set; a failure of the
 whole request raises :class:`~langgraph_scaling.errors.BackendError`.
 
+A backend may also have a lifecycle: ``async start()`` (an engine to bring up before the
+first request, e.g. in-process vLLM) and ``async aclose()`` (connections or an engine to
+free). Both are optional (:class:`Startable`, :class:`Closable`; both: :class:`ManagedBackend`);
+:func:`start_backend` and :func:`aclose_backend` call them where present.
+
 Example:
     >>> from langchain_core.messages import AIMessage, HumanMessage
     >>> class Echo:
@@ -26,9 +31,20 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+import anyio
 from langchain_core.messages import AIMessage, BaseMessage
 
-__all__ = ["Backend", "Emit", "Sample", "SampleRequest"]
+__all__ = [
+    "Backend",
+    "Closable",
+    "Emit",
+    "ManagedBackend",
+    "Sample",
+    "SampleRequest",
+    "Startable",
+    "aclose_backend",
+    "start_backend",
+]
 
 
 @dataclass(frozen=True)
@@ -93,3 +109,61 @@ class Backend(Protocol):
     async def sample(self, request: SampleRequest, emit: Emit) -> None:
         """Generate the samples; call ``await emit(sample)`` once per finished sample."""
         ...
+
+
+@runtime_checkable
+class Startable(Protocol):
+    """Something with an engine to start before its first request."""
+
+    async def start(self) -> None:
+        """Bring the engine up (idempotent); raise ``BackendUnavailableError`` if it cannot."""
+        ...
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """Something holding an engine or connections to release."""
+
+    async def aclose(self) -> None:
+        """Release them; the object may be started (or used) again afterwards."""
+        ...
+
+
+@runtime_checkable
+class ManagedBackend(Backend, Startable, Closable, Protocol):
+    """A backend with the whole lifecycle: ``start()``, then requests, then ``aclose()``."""
+
+
+async def start_backend(backend: object) -> bool:
+    """Start ``backend`` if it has a ``start()``; ``True`` when it had one.
+
+    Example:
+        >>> class Echo:
+        ...     name = "echo"
+        ...     async def sample(self, request, emit): ...
+        >>> anyio.run(start_backend, Echo())
+        False
+    """
+    if not isinstance(backend, Startable):
+        return False
+    await backend.start()
+    return True
+
+
+async def aclose_backend(backend: object) -> bool:
+    """Close ``backend`` if it has an ``aclose()``, even while cancelled; ``True`` when it had one.
+
+    Example:
+        >>> class Pooled:
+        ...     name, closed = "pooled", False
+        ...     async def sample(self, request, emit): ...
+        ...     async def aclose(self): self.closed = True
+        >>> backend = Pooled()
+        >>> anyio.run(aclose_backend, backend), backend.closed
+        (True, True)
+    """
+    if not isinstance(backend, Closable):
+        return False
+    with anyio.CancelScope(shield=True):
+        await backend.aclose()
+    return True
