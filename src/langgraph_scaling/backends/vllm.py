@@ -35,15 +35,9 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 import anyio
-from langchain_core.messages import AIMessage
 from pydantic import BaseModel, ConfigDict, Field
 
-from langgraph_scaling.backends._messages import (
-    make_ai_message,
-    new_tool_call_id,
-    parse_hermes_output,
-    to_template_messages,
-)
+from langgraph_scaling.backends._messages import to_template_messages
 from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest
 from langgraph_scaling.backends._vllm_engine import (
     build_engine,
@@ -52,6 +46,7 @@ from langgraph_scaling.backends._vllm_engine import (
     log_size,
     shutdown_engine,
 )
+from langgraph_scaling.backends._vllm_tools import parse_output
 from langgraph_scaling.errors import BackendError, BackendUnavailableError, ConfigError
 
 __all__ = ["VLLMBackend", "VLLMOptions", "seed_runs"]
@@ -351,7 +346,14 @@ class VLLMBackend:
             "finish_reason": completion.finish_reason,
             "seed": None if seed is None else seed + completion.index,
         }
-        message = self._parse(request, completion.text, metadata, tokens_in, tokens_out)
+        message = parse_output(
+            self.options.tool_parser,
+            self._tokenizer,
+            request,
+            completion.text,
+            metadata,
+            tokens=(tokens_in, tokens_out),
+        )
         finish = completion.finish_reason
         if message.tool_calls and finish == "stop":
             finish = "tool_calls"
@@ -364,54 +366,3 @@ class VLLMBackend:
             tokens_out=tokens_out,
             finish_reason=finish,
         )
-
-    def _parse(
-        self,
-        request: SampleRequest,
-        text: str,
-        metadata: dict[str, Any],
-        tokens_in: int,
-        tokens_out: int,
-    ) -> AIMessage:
-        parser = self.options.tool_parser
-        if not request.tools or parser is None or request.tool_choice == "none":
-            return make_ai_message(
-                text, response_metadata=metadata, tokens_in=tokens_in, tokens_out=tokens_out
-            )
-        if parser == "hermes":
-            return parse_hermes_output(
-                text, response_metadata=metadata, tokens_in=tokens_in, tokens_out=tokens_out
-            )
-        message = _parse_with_vllm_parser(parser, self._tokenizer, request, text, metadata)
-        message.usage_metadata = {
-            "input_tokens": tokens_in,
-            "output_tokens": tokens_out,
-            "total_tokens": tokens_in + tokens_out,
-        }
-        return message
-
-
-def _parse_with_vllm_parser(
-    parser: str,
-    tokenizer: Any,
-    request: SampleRequest,
-    text: str,
-    metadata: dict[str, Any],
-) -> AIMessage:
-    """Use one of vLLM's registered tool parsers (for models other than Qwen2.5)."""
-    from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
-    from vllm.tool_parsers import ToolParserManager
-
-    tools = [dict(t) for t in request.tools]
-    chat_request = ChatCompletionRequest(messages=[], model="local", tools=tools)
-    extracted = ToolParserManager.get_tool_parser(parser)(tokenizer).extract_tool_calls(
-        text, chat_request
-    )
-    raw = [
-        {
-            "id": call.id or new_tool_call_id(),
-            "function": {"name": call.function.name, "arguments": call.function.arguments},
-        }
-        for call in extracted.tool_calls
-    ]
-    return make_ai_message(extracted.content, raw, response_metadata=metadata)

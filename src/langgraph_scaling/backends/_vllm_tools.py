@@ -1,0 +1,80 @@
+"""Reading the in-process engine's text back as an ``AIMessage``, tool calls parsed.
+
+Qwen2.5's ``<tool_call>`` blocks are parsed like vLLM's ``hermes`` parser (without loading
+it); any other registered vLLM tool parser can be named.
+
+Example:
+    >>> from langgraph_scaling.backends._protocol import SampleRequest
+    >>> request = SampleRequest(messages=[], n=1, seeds=[0])
+    >>> parse_output("hermes", None, request, "4", {}, tokens=(3, 1)).content
+    '4'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage
+
+from langgraph_scaling.backends._messages import (
+    make_ai_message,
+    new_tool_call_id,
+    parse_hermes_output,
+)
+from langgraph_scaling.backends._protocol import SampleRequest
+
+__all__ = ["parse_output"]
+
+
+def parse_output(
+    parser: str | None,
+    tokenizer: Any,
+    request: SampleRequest,
+    text: str,
+    metadata: dict[str, Any],
+    *,
+    tokens: tuple[int, int],
+) -> AIMessage:
+    """``text`` as a message; tool calls parsed when the request has tools and a parser."""
+    tokens_in, tokens_out = tokens
+    if not request.tools or parser is None or request.tool_choice == "none":
+        return make_ai_message(
+            text, response_metadata=metadata, tokens_in=tokens_in, tokens_out=tokens_out
+        )
+    if parser == "hermes":
+        return parse_hermes_output(
+            text, response_metadata=metadata, tokens_in=tokens_in, tokens_out=tokens_out
+        )
+    message = _parse_with_vllm_parser(parser, tokenizer, request, text, metadata)
+    message.usage_metadata = {
+        "input_tokens": tokens_in,
+        "output_tokens": tokens_out,
+        "total_tokens": tokens_in + tokens_out,
+    }
+    return message
+
+
+def _parse_with_vllm_parser(
+    parser: str,
+    tokenizer: Any,
+    request: SampleRequest,
+    text: str,
+    metadata: dict[str, Any],
+) -> AIMessage:
+    """Use one of vLLM's registered tool parsers (for models other than Qwen2.5)."""
+    from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
+    from vllm.tool_parsers import ToolParserManager
+
+    tools = [dict(t) for t in request.tools]
+    chat_request = ChatCompletionRequest(messages=[], model="local", tools=tools)
+    extracted = ToolParserManager.get_tool_parser(parser)(tokenizer).extract_tool_calls(
+        text, chat_request
+    )
+    raw = [
+        {
+            "id": call.id or new_tool_call_id(),
+            "function": {"name": call.function.name, "arguments": call.function.arguments},
+        }
+        for call in extracted.tool_calls
+    ]
+    return make_ai_message(extracted.content, raw, response_metadata=metadata)
