@@ -148,6 +148,7 @@ async def test_persistent_5xx_gives_up_after_bounded_retries(server: FakeOpenAI)
 
 @pytest.mark.model
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # the server's own start may take its 300 s on a loaded machine
 async def test_killing_a_real_vllm_server_mid_step_fails_the_step_clearly(
     tmp_path: Path,
 ) -> None:
