@@ -85,6 +85,7 @@ _counter = itertools.count()
 _redirect_lock = threading.Lock()
 _ERROR_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*(?:Error|Exception)): (.+)$")
 _ENGINE_DEATH = ("EngineDeadError", "EngineGenerateError")
+_WORKER_DIED = re.compile(r"Worker proc (\S+) died unexpectedly \(exit code: (-?\d+)\)")
 
 
 def cpu_scheduler_args(max_model_len: int | None) -> dict[str, Any]:
@@ -261,13 +262,31 @@ def log_tail(log_path: Path | None, lines: int = 40, *, since: int = 0) -> list[
 
 
 def error_lines(text: str) -> list[str]:
-    """``Type: message`` lines of tracebacks in ``text``, engine-death wrappers left out."""
-    found = []
+    """Why the engine died, from its log: dead worker processes first, then the
+    ``Type: message`` lines of tracebacks (engine-death wrappers left out).
+
+    Example:
+        >>> error_lines("Worker proc VllmWorker-0 died unexpectedly (exit code: -9), ...")
+        ['its worker process VllmWorker-0 was killed by SIGKILL (e.g. the out-of-memory killer)']
+    """
+    found, workers = [], []
     for line in text.splitlines():
+        if died := _WORKER_DIED.search(line):
+            workers.append(f"its worker process {died[1]} {_ended(int(died[2]))}")
         m = _ERROR_LINE.match(line.strip())
         if m and m[1] not in _ENGINE_DEATH:
             found.append(f"{m[1]}: {m[2]}")
-    return found
+    return workers + found
+
+
+def _ended(code: int) -> str:
+    """How a process with exit status ``code`` ended (negative: killed by that signal)."""
+    if code >= 0:
+        return f"exited with status {code}"
+    import signal
+
+    name = signal.Signals(-code).name
+    return f"was killed by {name}" + (" (e.g. the out-of-memory killer)" if code == -9 else "")
 
 
 def _core_exit(engine: Any) -> str | None:
@@ -275,14 +294,7 @@ def _core_exit(engine: Any) -> str | None:
     manager = getattr(getattr(engine, "engine_core", None), "resources", None)
     procs = getattr(getattr(manager, "engine_manager", None), "processes", None) or []
     codes = [p.exitcode for p in procs if p.exitcode is not None]
-    if not codes:
-        return None
-    code = codes[0]
-    if code < 0:
-        import signal
-
-        return f"its engine-core process was killed by {signal.Signals(-code).name}"
-    return f"its engine-core process exited with status {code}"
+    return f"its engine-core process {_ended(codes[0])}" if codes else None
 
 
 def engine_failure(
