@@ -16,9 +16,17 @@ to ``benchmarks/results/engine_efficiency.json``. More modes can be added with
 :func:`add_mode` (a callable taking the backend, the prompt, k and the token count, returning
 the number of generated tokens).
 
+With ``--preload LIB ...`` it instead compares two engines started side by side in one
+run: vLLM's defaults, and one whose processes start with ``LD_PRELOAD`` set to the given
+libraries (vLLM on CPU asks for tcmalloc and Intel OpenMP, ``libtcmalloc_minimal.so.4`` and
+``libiomp5.so``); measurements alternate between the two, and the result goes to
+``benchmarks/results/engine_preload.json``.
+
 Example:
     $ .venv/bin/python benchmarks/engine_efficiency.py --ks 1 2 4 8 16 --enforce-eager
     $ .venv/bin/python benchmarks/engine_efficiency.py --smoke       # k=1 and 2, 16 tokens
+    $ .venv/bin/python benchmarks/engine_efficiency.py --enforce-eager --modes n_request \
+        --preload /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 .venv/lib/libiomp5.so
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ Mode = Callable[[VLLMBackend, Sequence[BaseMessage], int, int], Awaitable[int]]
 
 MODES: dict[str, Mode] = {}
 RESULTS = Path(__file__).parent / "results" / "engine_efficiency.json"
+PRELOAD_RESULTS = Path(__file__).parent / "results" / "engine_preload.json"
 PLOT = Path(__file__).parent.parent / "docs" / "img" / "engine.png"
 
 
@@ -141,12 +150,7 @@ def humaneval_messages(task_id: str) -> list[BaseMessage]:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     messages = humaneval_messages(args.task)
     started = time.perf_counter()
-    backend = VLLMBackend(
-        args.model,
-        max_model_len=args.max_model_len,
-        kv_cache_gib=args.kv_cache_gib,
-        enforce_eager=args.enforce_eager,
-    )
+    backend = _backend(args)
     rows: list[dict[str, Any]] = []
     async with backend:
         startup = time.perf_counter() - started
@@ -193,6 +197,90 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _backend(args: argparse.Namespace) -> VLLMBackend:
+    return VLLMBackend(
+        args.model,
+        max_model_len=args.max_model_len,
+        kv_cache_gib=args.kv_cache_gib,
+        enforce_eager=args.enforce_eager,
+    )
+
+
+async def _start_with_preload(backend: VLLMBackend, preload: str | None) -> float:
+    """Start ``backend`` with ``LD_PRELOAD=preload`` for its processes; seconds taken."""
+    saved = os.environ.pop("LD_PRELOAD", None)
+    if preload:
+        os.environ["LD_PRELOAD"] = preload
+    t0 = time.perf_counter()
+    try:
+        await backend.start()  # the engine's processes are spawned (exec'd) in here
+    finally:
+        os.environ.pop("LD_PRELOAD", None)
+        if saved is not None:
+            os.environ["LD_PRELOAD"] = saved
+    return round(time.perf_counter() - t0, 1)
+
+
+async def run_preload(args: argparse.Namespace) -> dict[str, Any]:
+    """Two engines, vLLM's defaults and ``LD_PRELOAD``, measured alternately."""
+    messages = humaneval_messages(args.task)
+    variants = {"default": None, "preload": ":".join(args.preload)}
+    backends = {name: _backend(args) for name in variants}
+    startup = {n: await _start_with_preload(backends[n], lib) for n, lib in variants.items()}
+    rows: list[dict[str, Any]] = []
+    try:
+        for backend in backends.values():
+            await n_request(backend, messages, 1, 8)  # warm-up
+        for rep in range(args.repeats):
+            for k in args.ks:
+                for name in rotated(list(variants), rep + k):
+                    for mode in args.modes or ["n_request"]:
+                        t0 = time.perf_counter()
+                        tokens = await MODES[mode](backends[name], messages, k, args.max_tokens)
+                        wall = time.perf_counter() - t0
+                        row = {"variant": name, "repeat": rep, "mode": mode, "k": k}
+                        row |= {"wall_s": round(wall, 3), "tokens_out": tokens}
+                        row["tokens_per_s"] = round(tokens / wall, 2)
+                        print(json.dumps(row), flush=True)
+                        rows.append(row)
+    finally:
+        for backend in backends.values():
+            await backend.aclose()
+    return _preload_result(args, variants, startup, rows)
+
+
+def _preload_result(
+    args: argparse.Namespace,
+    variants: dict[str, str | None],
+    startup: dict[str, float],
+    rows: list[dict[str, Any]],
+) -> dict[str, Any]:
+    summary = {v: summarise([r for r in rows if r["variant"] == v]) for v in variants}
+    ratio = {
+        k: {
+            mode: round(per[mode]["tokens_per_s"] / summary["default"][k][mode]["tokens_per_s"], 3)
+            for mode in per
+        }
+        for k, per in summary["preload"].items()
+    }
+    return {
+        "benchmark": "engine_preload",
+        "variants": variants,
+        "engine_startup_s": startup,
+        "task": args.task,
+        "max_tokens": args.max_tokens,
+        "ks": args.ks,
+        "repeats": args.repeats,
+        "enforce_eager": args.enforce_eager,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+        "machine": {"cpus": len(os.sched_getaffinity(0)), "cpu": _cpu_model()},
+        "results": rows,
+        "summary": summary,
+        "preload_tokens_per_s_ratio": ratio,
+    }
+
+
 def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per k and mode: median wall, median tokens/s, and both as ratios to ``n_request``."""
     out: dict[str, dict[str, Any]] = {}
@@ -227,6 +315,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--smoke", action="store_true", help="k=1,2, 16 tokens, nothing written")
+    parser.add_argument("--preload", nargs="+", default=None, help="compare with LD_PRELOAD=LIBS")
     args = parser.parse_args(argv)
     if args.smoke:
         args.ks, args.max_tokens, args.repeats, args.enforce_eager = [1, 2], 16, 1, True
@@ -235,6 +324,18 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     for key, value in cpu_thread_env().items():
         os.environ.setdefault(key, value)
+    if args.preload:
+        for lib in args.preload:
+            if not Path(lib).is_file():
+                raise SystemExit(f"--preload: {lib} is not a file")
+        preload = anyio.run(run_preload, args)
+        print(json.dumps(preload["preload_tokens_per_s_ratio"], indent=1))
+        if not args.smoke:
+            out = PRELOAD_RESULTS if args.out == RESULTS else args.out
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(preload, indent=2) + "\n")
+            print(f"wrote {out}")
+        return
     result = anyio.run(run, args)
     print(json.dumps(result["summary"], indent=1))
     if not args.smoke:

@@ -49,8 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--concurrency",
         type=int,
-        help="tasks run at once, so the engine batches them (default: 4 for the in-process "
-        "engine on CPU, 16 on GPU, 8 for a server)",
+        help="tasks run at once, so the engine batches them (default: 8; 16 for the "
+        "in-process engine on GPU)",
     )
     ev.add_argument(
         "--sandbox-python",
