@@ -18,25 +18,25 @@ UNCHECKABLE = (SandboxError, VerifierError)
 """Errors that mean a verifier could not check a candidate at all."""
 
 
-def control_exception(exc: BaseException) -> GraphBubbleUp | None:
-    """The first ``GraphBubbleUp`` in ``exc`` (itself, or inside an exception group)."""
-    if isinstance(exc, GraphBubbleUp):
+def _first(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
+    """The first exception of ``kinds`` in ``exc``: itself, or inside (nested) groups."""
+    if isinstance(exc, kinds):
         return exc
     if isinstance(exc, BaseExceptionGroup):
         for inner in exc.exceptions:
-            found = control_exception(inner)
+            found = _first(inner, kinds)
             if found is not None:
                 return found
     return None
+
+
+def control_exception(exc: BaseException) -> GraphBubbleUp | None:
+    """The first ``GraphBubbleUp`` in ``exc`` (itself, or inside an exception group)."""
+    found = _first(exc, (GraphBubbleUp,))
+    return found if isinstance(found, GraphBubbleUp) else None
 
 
 def infrastructure_error(exc: BaseException) -> SandboxError | VerifierError | None:
     """The first sandbox/verifier failure in ``exc`` (itself, or inside an exception group)."""
-    if isinstance(exc, UNCHECKABLE):
-        return exc
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            found = infrastructure_error(inner)
-            if found is not None:
-                return found
-    return None
+    found = _first(exc, UNCHECKABLE)
+    return found if isinstance(found, SandboxError | VerifierError) else None
