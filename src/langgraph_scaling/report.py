@@ -18,6 +18,8 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage
 from pydantic import BaseModel, ConfigDict, Field
 
+from langgraph_scaling.confidence import TokenLogprob, confidence
+
 __all__ = ["Candidate", "CandidateSummary", "RouterDecision", "StepReport", "Verdict"]
 
 CandidateStatus = Literal["pending", "ok", "failed", "cancelled", "timeout"]
@@ -95,6 +97,14 @@ class Candidate:
     """Every verifier's verdict on this candidate."""
     vote_key: str | None = None
     """Normalised answer used for voting."""
+    logprobs: tuple[TokenLogprob, ...] | None = None
+    """Per-token log-probabilities, when the backend gave them."""
+
+    @property
+    def confidence(self) -> dict[str, float]:
+        """Token-confidence measures (:func:`~langgraph_scaling.confidence.confidence`);
+        ``{}`` without log-probabilities."""
+        return confidence(self.logprobs) if self.logprobs else {}
 
     @property
     def tool_calls(self) -> list[dict[str, Any]]:
@@ -144,6 +154,7 @@ class Candidate:
             verdicts=list(self.verdicts),
             tool_calls=[{"name": c["name"], "args": c.get("args", {})} for c in self.tool_calls],
             preview=preview,
+            confidence=self.confidence,
         )
 
 
@@ -168,6 +179,7 @@ class CandidateSummary(BaseModel):
     verdicts: list[Verdict]
     tool_calls: list[dict[str, Any]]
     preview: str
+    confidence: dict[str, float] = Field(default_factory=dict)
 
 
 class RouterDecision(BaseModel):

@@ -48,12 +48,14 @@ def candidate_from_sample(sample: Sample) -> Candidate:
             tokens_in=sample.tokens_in,
             tokens_out=sample.tokens_out,
         )
-    return candidate_from_message(
+    candidate = candidate_from_message(
         sample.index,
         sample.message,
         tokens=(sample.tokens_in, sample.tokens_out),
         finish_reason=sample.finish_reason,
     )
+    candidate.logprobs = sample.logprobs
+    return candidate
 
 
 class BackendSampler:

@@ -2,7 +2,13 @@
 any LangChain chat model). The engine speaks only the :class:`Backend` protocol; vLLM and
 the OpenAI client are imported lazily by their backends."""
 
-from langgraph_scaling.backends._protocol import Backend, Emit, Sample, SampleRequest
+from langgraph_scaling.backends._protocol import (
+    Backend,
+    Emit,
+    Sample,
+    SampleRequest,
+    TokenLogprob,
+)
 from langgraph_scaling.backends.chat_model import ChatModelBackend
 
-__all__ = ["Backend", "ChatModelBackend", "Emit", "Sample", "SampleRequest"]
+__all__ = ["Backend", "ChatModelBackend", "Emit", "Sample", "SampleRequest", "TokenLogprob"]

@@ -34,6 +34,8 @@ from typing import Any, Protocol, runtime_checkable
 import anyio
 from langchain_core.messages import AIMessage, BaseMessage
 
+from langgraph_scaling.confidence import TokenLogprob
+
 __all__ = [
     "Backend",
     "Closable",
@@ -42,6 +44,7 @@ __all__ = [
     "Sample",
     "SampleRequest",
     "Startable",
+    "TokenLogprob",
     "aclose_backend",
     "start_backend",
 ]
@@ -60,6 +63,9 @@ class SampleRequest:
         tools: bound tools as OpenAI-style function schemas.
         tool_choice: ``None``, ``"auto"``, ``"required"``, ``"none"`` or a tool name.
         extra: backend-specific sampling options (``top_p``, ``stop`` ...).
+        logprobs: ``None``: no log-probabilities; ``k >= 0``: return each generated token's
+            log-probability with its ``k`` most likely alternatives (``Sample.logprobs``).
+            A backend whose engine cannot give them returns ``Sample.logprobs=None``.
     """
 
     messages: Sequence[BaseMessage]
@@ -70,6 +76,7 @@ class SampleRequest:
     tools: Sequence[Mapping[str, Any]] = ()
     tool_choice: Any = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    logprobs: int | None = None
 
 
 @dataclass
@@ -84,6 +91,8 @@ class Sample:
         tokens_out: generated tokens.
         finish_reason: ``stop``, ``length``, ``tool_calls`` ...
         error: what went wrong with this sample only, else ``None``.
+        logprobs: one entry per generated token when the request asked for them and the
+            engine gave them, else ``None``.
     """
 
     index: int
@@ -92,6 +101,7 @@ class Sample:
     tokens_out: int = 0
     finish_reason: str | None = None
     error: str | None = None
+    logprobs: tuple[TokenLogprob, ...] | None = None
 
 
 Emit = Callable[[Sample], Awaitable[None]]
