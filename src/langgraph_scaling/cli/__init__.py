@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 from rich.console import Console
 
+from langgraph_scaling.backends import Backend, Startable, aclose_backend, start_backend
 from langgraph_scaling.cli._policies import POLICY_HELP, parse_policies, parse_policy
 from langgraph_scaling.errors import BackendError, ConfigError, ScalingError
 
@@ -75,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _backend(args: argparse.Namespace) -> Any:
+def _backend(args: argparse.Namespace) -> Backend:
     if args.base_url:
         from langgraph_scaling.backends.openai_server import OpenAIServerBackend
 
@@ -91,19 +92,19 @@ _ENGINE_LOGS: list[Path] = []
 """Logs of the in-process engines this command started."""
 
 
-async def _start(backend: Any, console: Console) -> None:
+async def _start(backend: Backend, console: Console) -> None:
     """Start an in-process engine up front, so a failure stops the run at once."""
-    start = getattr(backend, "start", None)
-    if start is not None:
-        log = getattr(backend, "log_path", None)
-        if log is not None:
-            console.print(f"engine log: {log}", soft_wrap=True, highlight=False)
-            _ENGINE_LOGS.append(log)
-        with console.status("starting the engine (about a minute on 2 CPU cores)"):
-            await start()
+    if not isinstance(backend, Startable):
+        return
+    log = getattr(backend, "log_path", None)
+    if log is not None:
+        console.print(f"engine log: {log}", soft_wrap=True, highlight=False)
+        _ENGINE_LOGS.append(log)
+    with console.status("starting the engine (about a minute on 2 CPU cores)"):
+        await start_backend(backend)
 
 
-def _print_log_tail(backend: Any, lines: int = 25) -> None:
+def _print_log_tail(backend: Backend, lines: int = 25) -> None:
     """The end of the engine's log, on stderr (after an engine failure)."""
     from langgraph_scaling.backends._vllm_engine import log_tail
 
@@ -191,7 +192,7 @@ async def _eval(args: argparse.Namespace, console: Console) -> int:
         _print_log_tail(backend)
         raise
     finally:
-        await _close(backend)
+        await aclose_backend(backend)
     rows = summarise(results)
     console.print(table(rows))
     meta = {
@@ -231,14 +232,8 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
         _print_log_tail(backend)
         raise
     finally:
-        await _close(backend)
+        await aclose_backend(backend)
     return 0 if final.get("passed") else 1
-
-
-async def _close(backend: Any) -> None:
-    close = getattr(backend, "aclose", None)
-    if close is not None:
-        await close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
