@@ -1,47 +1,33 @@
-"""Wire format of OpenAI-compatible chat completions: tool choice, errors, retry hints, choices.
+"""Wire format of OpenAI-compatible chat completions: the request body, choices as samples.
 
-Pure functions that translate between the server's JSON (as the ``openai`` client parses
-it) and the backend's samples; ``openai_server.py`` does the requests.
+Pure functions that translate between the backend's requests and samples and the server's
+JSON (as the ``openai`` client parses it); ``openai_server.py`` sends the requests and
+``_openai_failures.py`` says what a failed one becomes.
 
 Example:
     >>> tool_choice("any"), tool_choice("search")
     ('required', {'type': 'function', 'function': {'name': 'search'}})
-    >>> retry_after({"retry-after": "2"})
-    2.0
 """
 
 from __future__ import annotations
 
-import email.utils
-import math
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from langgraph_scaling.backends._messages import make_ai_message
-from langgraph_scaling.backends._protocol import Sample
+from langgraph_scaling.backends._messages import make_ai_message, to_openai_messages
+from langgraph_scaling.backends._protocol import Sample, SampleRequest
 
-__all__ = ["error_text", "mentions_n", "retry_after", "split_tokens", "to_sample", "tool_choice"]
+__all__ = ["DIRECT_OPTIONS", "request_body", "split_tokens", "to_sample", "tool_choice"]
+
+DIRECT_OPTIONS = frozenset(
+    {"top_p", "stop", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs",
+     "logit_bias", "user", "response_format", "parallel_tool_calls"}
+)  # fmt: skip
+"""``extra`` options the chat-completions endpoint takes directly; others go into
+``extra_body`` (vLLM's own sampling options)."""
 
 # LangChain's names for "call some tool" beside OpenAI's own.
 _CHOICE_ALIASES = {"any": "required", "auto": "auto", "required": "required", "none": "none"}
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds the server asked to wait (``retry-after-ms``, or ``Retry-After`` in seconds
-    or as an HTTP date), or ``None``."""
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        try:
-            seconds = float(headers.get(name) or "nan") * scale
-        except ValueError:
-            continue
-        if math.isfinite(seconds):
-            return max(seconds, 0.0)
-    try:
-        when = email.utils.parsedate_to_datetime(headers.get("retry-after") or "")
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
 
 
 def tool_choice(choice: Any) -> Any:
@@ -58,20 +44,46 @@ def tool_choice(choice: Any) -> Any:
     return choice
 
 
-def mentions_n(exc: Any) -> bool:
-    text = error_text(exc).lower()
-    return any(word in text for word in ("'n'", '"n"', " n ", "n must", "n >", "n=", "`n`"))
+def request_body(
+    request: SampleRequest,
+    *,
+    model: str,
+    n: int,
+    seed: int | None,
+    return_token_ids: bool = False,
+) -> dict[str, Any]:
+    """Keyword arguments of ``chat.completions.create`` for ``n`` samples of ``request``.
 
-
-def error_text(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, Mapping):
-        message = body.get("message") or body.get("error")
-        if isinstance(message, Mapping):
-            message = message.get("message")
-        if message:
-            return str(message)
-    return str(getattr(exc, "message", exc))
+    Example:
+        >>> from langchain_core.messages import HumanMessage
+        >>> req = SampleRequest([HumanMessage("hi")], n=2, seeds=[7, 8], extra={"top_k": 5})
+        >>> body = request_body(req, model="m", n=2, seed=7)
+        >>> body["n"], body["seed"], body["extra_body"]
+        (2, 7, {'top_k': 5})
+    """
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "messages": to_openai_messages(request.messages),
+        "temperature": request.temperature,
+    }
+    if n > 1:
+        kwargs["n"] = n
+    if seed is not None:
+        kwargs["seed"] = seed
+    if request.max_tokens is not None:
+        kwargs["max_tokens"] = request.max_tokens
+    if request.tools:
+        kwargs["tools"] = [dict(t) for t in request.tools]
+        if request.tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice(request.tool_choice)
+    extra_body: dict[str, Any] = {}
+    for key, value in request.extra.items():
+        (kwargs if key in DIRECT_OPTIONS else extra_body)[key] = value
+    if return_token_ids:
+        extra_body["return_token_ids"] = True
+    if extra_body:
+        kwargs["extra_body"] = extra_body
+    return kwargs
 
 
 def split_tokens(choices: Sequence[Any], total: int) -> list[int]:

@@ -15,7 +15,8 @@ is generating it, with exponential backoff (bounded) or after the server's ``Ret
 connection errors (refused, DNS, connect timeout, connection dropped) and HTTP 429, 502
 and 503. A request the server accepted but did not answer in time raises
 :class:`~langgraph_scaling.errors.BackendTimeoutError` at once; a server that cannot be
-reached at all raises :class:`~langgraph_scaling.errors.BackendUnavailableError`.
+reached at all raises :class:`~langgraph_scaling.errors.BackendUnavailableError`
+(the mapping: :mod:`~langgraph_scaling.backends._openai_failures`).
 
 Each event loop gets its own HTTP client, without keep-alive, so a second ``anyio.run``
 (a second sync ``invoke``) works, and no connection outlives the request that opened it.
@@ -36,24 +37,23 @@ Example:
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 import anyio
 from anyio.lowlevel import RunVar
 
-from langgraph_scaling.backends._messages import to_openai_messages
-from langgraph_scaling.backends._openai_wire import (
-    error_text,
+from langgraph_scaling.backends._openai_failures import (
+    Wait,
+    backoff_delay,
+    connection_failure,
+    is_answer_timeout,
     mentions_n,
-    retry_after,
-    split_tokens,
-    to_sample,
-    tool_choice,
+    status_failure,
 )
+from langgraph_scaling.backends._openai_wire import request_body, split_tokens, to_sample
 from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest
 from langgraph_scaling.errors import (
     BackendError,
@@ -64,23 +64,8 @@ from langgraph_scaling.errors import (
 
 __all__ = ["UNSET_MAX_TOKENS", "OpenAIServerBackend"]
 
-# Options the chat-completions endpoint takes directly; others go into ``extra_body``.
-_DIRECT_OPTIONS = frozenset(
-    {"top_p", "stop", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs",
-     "logit_bias", "user", "response_format", "parallel_tool_calls"}
-)  # fmt: skip
-
 UNSET_MAX_TOKENS = 1024
 """Tokens per sample that a request without ``max_tokens`` is given time for."""
-
-# Answers that say the server did no work on the request: rate limited, no upstream, overloaded.
-# (504 is not among them: a gateway that gave up waiting means a busy server.)
-_RETRY_STATUSES = frozenset({429, 502, 503})
-# A longer ``Retry-After`` ends the retries: the step fails now and says so.
-_MAX_RETRY_AFTER = 120.0
-
-_Wait = float | Literal["backoff"] | None
-"""Before a retry: the server's ``Retry-After`` seconds, the backoff, or ``None`` (no retry)."""
 
 
 @dataclass
@@ -325,39 +310,14 @@ class OpenAIServerBackend:
             tokens_in = prompt_tokens if position == 0 else 0
             await emit(to_sample(response, choice, index, tokens_in, out_tokens[position]))
 
-    def _request_kwargs(
-        self, request: SampleRequest, *, n: int, seed: int | None
-    ) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "messages": to_openai_messages(request.messages),
-            "temperature": request.temperature,
-        }
-        if n > 1:
-            kwargs["n"] = n
-        if seed is not None:
-            kwargs["seed"] = seed
-        if request.max_tokens is not None:
-            kwargs["max_tokens"] = request.max_tokens
-        if request.tools:
-            kwargs["tools"] = [dict(t) for t in request.tools]
-            if request.tool_choice is not None:
-                kwargs["tool_choice"] = tool_choice(request.tool_choice)
-        extra_body: dict[str, Any] = {}
-        for key, value in request.extra.items():
-            (kwargs if key in _DIRECT_OPTIONS else extra_body)[key] = value
-        if self.return_token_ids:
-            extra_body["return_token_ids"] = True
-        if extra_body:
-            kwargs["extra_body"] = extra_body
-        return kwargs
-
     async def _create(self, request: SampleRequest, *, n: int, seed: int | None) -> Any:
         """``chat.completions.create``, retried only when the request did no work."""
         import openai
 
         client = self._state().client
-        kwargs = self._request_kwargs(request, n=n, seed=seed)
+        kwargs = request_body(
+            request, model=self.model, n=n, seed=seed, return_token_ids=self.return_token_ids
+        )
         delay = self.backoff
         for attempt in range(1, self.max_retries + 2):
             read = self.read_timeout(request.max_tokens)
@@ -365,7 +325,7 @@ class OpenAIServerBackend:
             try:
                 return await client.chat.completions.create(**kwargs, timeout=timeout)
             except (openai.APIConnectionError, openai.APIStatusError) as exc:
-                backoff = min(self.max_backoff, delay) * (0.5 + random.random() / 2)
+                backoff = backoff_delay(delay, max_backoff=self.max_backoff)
                 error, wait = self._failure(exc, request, n=n, read=read, attempt=attempt)
                 if wait is None or attempt > self.max_retries:
                     raise error from exc
@@ -375,33 +335,15 @@ class OpenAIServerBackend:
 
     def _failure(
         self, exc: Exception, request: SampleRequest, *, n: int, read: float, attempt: int
-    ) -> tuple[BackendError, _Wait]:
+    ) -> tuple[BackendError, Wait]:
         """The error ``exc`` stands for, and what to wait before a retry (``None``: no retry)."""
         import openai
 
         if isinstance(exc, openai.APIStatusError):
-            return self._status_failure(exc)
-        cause = exc.__cause__ or exc
-        if isinstance(exc, openai.APITimeoutError) and type(cause).__name__ != "ConnectTimeout":
+            return status_failure(exc, base_url=self.base_url, model=self.model)
+        if is_answer_timeout(exc):
             return self._timeout_error(request, n=n, read=read), None
-        what = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
-        plural = "s" if attempt > 1 else ""
-        return BackendUnavailableError(
-            f"The OpenAI-compatible server at {self.base_url} cannot be reached ({what}) "
-            f"after {attempt} attempt{plural}; is it running?"
-        ), "backoff"
-
-    def _status_failure(self, exc: Any) -> tuple[BackendError, _Wait]:
-        text = (
-            f"The server at {self.base_url} answered HTTP {exc.status_code} for "
-            f"model {self.model!r}: {error_text(exc)}"
-        )
-        if exc.status_code not in _RETRY_STATUSES:
-            return BackendError(text), None
-        after = retry_after(exc.response.headers)
-        if after is not None and after > _MAX_RETRY_AFTER:
-            return BackendError(f"{text} (it asked to be retried after {after:.0f} s)"), None
-        return BackendError(text), ("backoff" if after is None else after)
+        return connection_failure(exc, base_url=self.base_url, attempt=attempt), "backoff"
 
     def _timeout_error(self, request: SampleRequest, *, n: int, read: float) -> BackendTimeoutError:
         if read < self._allowance(request.max_tokens):
@@ -413,7 +355,12 @@ class OpenAIServerBackend:
                 "fewer tokens or branches."
             )
         return BackendTimeoutError(
-            self.base_url, seconds=read, max_tokens=request.max_tokens, n=n, advice=advice
+            self.base_url,
+            seconds=read,
+            max_tokens=request.max_tokens,
+            n=n,
+            advice=advice,
+            backend=self.name,
         )
 
 
