@@ -14,7 +14,7 @@ from pathlib import Path
 import anyio
 
 from langgraph_scaling import ScalingPolicy
-from langgraph_scaling.graphs.coding_agent import CodingAgentContext, build_coding_agent
+from langgraph_scaling.agents.coding import CodingAgentContext, build_coding_agent
 from langgraph_scaling.tasks import CodingTask
 from langgraph_scaling.testing import ScriptedChatModel
 

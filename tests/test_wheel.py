@@ -31,6 +31,7 @@ def test_wheel_installs_graphs_tools_and_cli(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for expected in (
         "langgraph_scaling/graphs/coding_agent.py",
+        "langgraph_scaling/agents/coding/graph.py",
         "langgraph_scaling/tools/sandbox_tools.py",
         "langgraph_scaling/py.typed",
     ):

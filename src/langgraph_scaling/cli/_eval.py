@@ -92,7 +92,7 @@ async def _one(
     backend: Backend,
     sandbox: Sandbox | None,
 ) -> TaskResult:
-    from langgraph_scaling.graphs.coding_agent import CodingAgentContext
+    from langgraph_scaling.agents.coding import CodingAgentContext
 
     policy, verify = spec.policy, spec.verify
     if verify and sandbox is not None:  # the task's visible tests run in that sandbox too
@@ -156,7 +156,7 @@ async def run_eval(
     Raises:
         BackendUnavailableError: the engine died or cannot be reached (the eval stops).
     """
-    from langgraph_scaling.graphs.coding_agent import build_coding_agent
+    from langgraph_scaling.agents.coding import build_coding_agent
 
     graph = build_coding_agent()
     done: dict[tuple[int, int], TaskResult] = {}

@@ -53,7 +53,7 @@ async def solve(
     apply_patch: bool = False,
 ) -> dict[str, Any]:
     """Run the coding agent on ``task``, printing branches as they finish."""
-    from langgraph_scaling.graphs.coding_agent import CodingAgentContext, build_coding_agent
+    from langgraph_scaling.agents.coding import CodingAgentContext, build_coding_agent
 
     graph = build_coding_agent()
     ctx = CodingAgentContext(

@@ -1,0 +1,34 @@
+"""The coding agent's invoke-time settings (the graph's ``context_schema``).
+
+Example:
+    >>> ctx = CodingAgentContext(selection="vote", verify=False)
+    >>> ctx.propose_policy().vote_key
+    'code'
+"""
+
+from __future__ import annotations
+
+from langgraph_scaling.langgraph.agent_context import AgentContext
+from langgraph_scaling.policy import ScalingPolicy, SelectionMethod
+
+__all__ = ["CodingAgentContext"]
+
+
+class CodingAgentContext(AgentContext):
+    """Invoke-time settings of the coding agent (JSON-valued; see ``AgentContext``).
+
+    ``model=`` (a chat model or backend; ``None`` uses the embedded
+    Qwen2.5-Coder-0.5B-Instruct through in-process vLLM, or ``base_url``) and ``policy=``
+    (how the propose step scales; the task's verifiers are added to it) are accepted from
+    Python. A server request sets ``router``, ``selection``, ``steps``, ``run_budget``...
+    """
+
+    selection: SelectionMethod = "best"
+    verify: bool = True
+    """Run the task's tests as verifiers (off: plain voting, no execution)."""
+    apply_patch: bool = False
+    """Apply the committed diff to the repository (patch tasks)."""
+
+    def propose_policy(self) -> ScalingPolicy:
+        """The propose step's policy: answers voted as code when no test separates them."""
+        return self.scaling_policy(vote_key="code")
