@@ -7,9 +7,11 @@ generation is capped at a few dozen to 128 tokens.
 from __future__ import annotations
 
 import gc
+import math
 import os
 import signal
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from langgraph_scaling import ScaledChatModel, ScalingPolicy
 from langgraph_scaling.backends._protocol import Sample, SampleRequest
 from langgraph_scaling.backends.openai_server import OpenAIServerBackend
 from langgraph_scaling.backends.vllm import VLLMBackend, seed_runs
+from langgraph_scaling.confidence import MEASURES, confidence
 from langgraph_scaling.errors import BackendUnavailableError, ConfigError, ModelPreparationError
 from langgraph_scaling.models.embedded import GGUFPart, assemble_gguf, is_prepared
 from tests._vllm_fixtures import (
@@ -119,6 +122,31 @@ async def test_same_seeds_same_branches(vllm_backend: VLLMBackend) -> None:  # n
         return {s.index: s.message.text for s in c.samples if s.message}
 
     assert texts(first) == texts(second)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+async def test_token_logprobs_come_back_from_the_engine(vllm_backend: VLLMBackend) -> None:  # noqa: F811
+    base = humaneval_request(2, max_tokens=32)
+    sampled, greedy, plain = Collector(), Collector(), Collector()
+    await vllm_backend.sample(replace(base, logprobs=5), sampled)
+    await vllm_backend.sample(replace(base, n=1, seeds=[0], temperature=0.0, logprobs=3), greedy)
+    await vllm_backend.sample(replace(base, n=1, seeds=[0]), plain)
+
+    for sample in sampled.samples:
+        assert sample.logprobs is not None and len(sample.logprobs) == sample.tokens_out
+        for token in sample.logprobs:
+            assert math.isfinite(token.logprob) and token.logprob <= 0.0
+            assert len(token.top) == 5
+            assert [lp for _, lp in token.top] == sorted((lp for _, lp in token.top), reverse=True)
+        measures = confidence(sample.logprobs)
+        assert set(measures) == set(MEASURES)
+        assert measures["lowest_group"] <= measures["token_confidence"] + 1e-9
+    # Greedy decoding picks the most likely token at every position.
+    (only,) = greedy.samples
+    assert only.logprobs is not None
+    assert all(t.token == t.top[0][0] and t.logprob == t.top[0][1] for t in only.logprobs)
+    assert plain.samples[0].logprobs is None  # not asked, not paid for
 
 
 @pytest.mark.model

@@ -38,7 +38,7 @@ import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
 from langgraph_scaling.backends._messages import to_template_messages
-from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest
+from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest, TokenLogprob
 from langgraph_scaling.backends._vllm_engine import (
     build_engine,
     default_log_path,
@@ -49,7 +49,7 @@ from langgraph_scaling.backends._vllm_engine import (
 from langgraph_scaling.backends._vllm_tools import parse_output
 from langgraph_scaling.errors import BackendError, BackendUnavailableError, ConfigError
 
-__all__ = ["VLLMBackend", "VLLMOptions", "seed_runs"]
+__all__ = ["VLLMBackend", "VLLMOptions", "seed_runs", "token_logprobs"]
 
 
 class VLLMOptions(BaseModel):
@@ -330,6 +330,7 @@ class VLLMBackend:
                 seed=seed,
                 temperature=request.temperature,
                 max_tokens=request.max_tokens,
+                logprobs=request.logprobs,
                 output_kind=RequestOutputKind.CUMULATIVE,
                 **extra,
             )
@@ -365,4 +366,35 @@ class VLLMBackend:
             tokens_in=tokens_in,
             tokens_out=tokens_out,
             finish_reason=finish,
+            logprobs=token_logprobs(completion.token_ids, completion.logprobs, request.logprobs),
         )
+
+
+def token_logprobs(
+    token_ids: Sequence[int], positions: Sequence[Any] | None, k: int | None
+) -> tuple[TokenLogprob, ...] | None:
+    """vLLM's per-position ``{token_id: Logprob}`` as :class:`TokenLogprob` s.
+
+    vLLM returns the sampled token at every position, plus the ``k`` most likely (by
+    ``rank``); ``top`` keeps those ``k``, most likely first.
+
+    Example:
+        >>> from types import SimpleNamespace as L
+        >>> pos = [{7: L(logprob=-0.1, rank=1, decoded_token="a"),
+        ...         9: L(logprob=-2.5, rank=2, decoded_token="b")}]
+        >>> token_logprobs([7], pos, 1)
+        (TokenLogprob(token='a', logprob=-0.1, top=(('a', -0.1),)),)
+    """
+    if k is None or positions is None:
+        return None
+    out = []
+    for token_id, position in zip(token_ids, positions, strict=False):
+        if not position:
+            continue
+        ranked = sorted(position.values(), key=lambda lp: lp.rank or 0)
+        top = tuple((lp.decoded_token or "", float(lp.logprob)) for lp in ranked[:k])
+        chosen = position.get(token_id)
+        logprob = float(chosen.logprob) if chosen is not None else float("-inf")
+        token = chosen.decoded_token or "" if chosen is not None else ""
+        out.append(TokenLogprob(token=token, logprob=logprob, top=top))
+    return tuple(out)
