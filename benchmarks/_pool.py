@@ -28,7 +28,7 @@ import anyio
 from langchain_core.messages import AIMessage
 
 from langgraph_scaling.report import Candidate, Verdict
-from langgraph_scaling.verifiers._protocol import VerifyContext
+from langgraph_scaling.verifiers.protocol import VerifyContext
 
 RESULTS = Path(__file__).parent / "results"
 POOL = RESULTS / "scaling.json"

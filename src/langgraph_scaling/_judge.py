@@ -27,7 +27,7 @@ from langgraph_scaling.branching import error_text
 from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.selection import compute_key
-from langgraph_scaling.verifiers._protocol import VerifyContext
+from langgraph_scaling.verifiers.protocol import VerifyContext
 
 __all__ = ["judge", "run_verifier"]
 

@@ -34,7 +34,7 @@ from langgraph_scaling.branching import EmitCandidate, error_text, limited
 from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.report import Candidate
 from langgraph_scaling.selection import Selector, selector
-from langgraph_scaling.verifiers._protocol import VerifyContext
+from langgraph_scaling.verifiers.protocol import VerifyContext
 
 __all__ = ["EventSink", "Produce", "StepState"]
 

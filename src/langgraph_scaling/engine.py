@@ -41,7 +41,7 @@ from langgraph_scaling.report import Candidate, RouterDecision, StepReport
 from langgraph_scaling.reporting import build_report
 from langgraph_scaling.routing import RouterSignals
 from langgraph_scaling.selection import vote_shares
-from langgraph_scaling.verifiers._protocol import VerifyContext
+from langgraph_scaling.verifiers.protocol import VerifyContext
 
 __all__ = ["EmitCandidate", "EventSink", "Sampler", "StepOutcome", "plan_waves", "run_step"]
 

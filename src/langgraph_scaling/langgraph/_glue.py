@@ -23,7 +23,7 @@ from langgraph_scaling.errors import StepFailedError
 from langgraph_scaling.langgraph.context import ScalingContext, find_scaling_context, publish
 from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.routing import RouterSignals
-from langgraph_scaling.verifiers._protocol import VerifyContext
+from langgraph_scaling.verifiers.protocol import VerifyContext
 
 __all__ = [
     "TAG_NOSTREAM",

@@ -7,8 +7,8 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from langgraph_scaling.tasks._task import CodingTask
-from langgraph_scaling.verifiers._protocol import Verifier
 from langgraph_scaling.verifiers.code import extract_diff, extract_python
+from langgraph_scaling.verifiers.protocol import Verifier
 
 __all__ = ["answer_from_text", "prompt_messages", "task_verifiers"]
 
