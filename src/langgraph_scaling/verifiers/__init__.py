@@ -2,7 +2,8 @@
 
 Pure-Python checks (``CallableVerifier``, ``ToolCallVerifier``) and executing ones that run
 candidate code in the sandbox (``UnitTestVerifier``, ``CodeExecutionVerifier``,
-``PatchVerifier``); ``AllOf`` and ``Weighted`` compose them. The protocol they share is in
+``PatchVerifier``, and ``GeneratedTestsVerifier`` on tests the model writes); ``AllOf`` and
+``Weighted`` compose them. The protocol they share is in
 :mod:`langgraph_scaling.verifiers.protocol`; ``shared_sandbox()`` is the sandbox the
 executing ones use when given none (tools that run code can share it).
 
@@ -16,6 +17,7 @@ from langgraph_scaling.verifiers._trusted import shared_sandbox
 from langgraph_scaling.verifiers.callable import CallableVerifier
 from langgraph_scaling.verifiers.compose import AllOf, Weighted
 from langgraph_scaling.verifiers.execution import CodeExecutionVerifier
+from langgraph_scaling.verifiers.generated_tests import GeneratedTestsVerifier
 from langgraph_scaling.verifiers.patch import PatchVerifier
 from langgraph_scaling.verifiers.protocol import Verifier, VerifyContext
 from langgraph_scaling.verifiers.tool_call import ToolCallVerifier
@@ -25,6 +27,7 @@ __all__ = [
     "AllOf",
     "CallableVerifier",
     "CodeExecutionVerifier",
+    "GeneratedTestsVerifier",
     "PatchVerifier",
     "ToolCallVerifier",
     "UnitTestVerifier",
