@@ -47,7 +47,7 @@ import anyio
 from _common import rotated, save, subplots
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from langgraph_scaling.backends._protocol import Sample, SampleRequest
+from langgraph_scaling.backends import Sample, SampleRequest
 from langgraph_scaling.backends.vllm import VLLMBackend
 
 Mode = Callable[[VLLMBackend, Sequence[BaseMessage], int, int], Awaitable[int]]

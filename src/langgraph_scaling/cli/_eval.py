@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from langgraph_scaling.backends._protocol import Backend
+from langgraph_scaling.backends import Backend
 from langgraph_scaling.cli._policies import PolicySpec
 from langgraph_scaling.errors import BackendUnavailableError, ScalingError
 from langgraph_scaling.tasks import CodingTask

@@ -16,7 +16,7 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage
 
-from langgraph_scaling.backends._protocol import Sample, SampleRequest
+from langgraph_scaling.backends import Sample, SampleRequest
 from langgraph_scaling.errors import BackendError, SandboxError
 from langgraph_scaling.sandbox import Sandbox
 

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.syntax import Syntax
 
-from langgraph_scaling.backends._protocol import Backend
+from langgraph_scaling.backends import Backend
 from langgraph_scaling.cli._policies import PolicySpec
 from langgraph_scaling.tasks import CodingTask
 
