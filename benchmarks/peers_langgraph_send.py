@@ -39,6 +39,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests._vllm_server
 from _common import IMG, bars, machine, rotated
 
 from langgraph_scaling.report import Candidate
@@ -135,12 +136,12 @@ async def _package(agent: Any, model: Any, task: CodingTask, k: int) -> tuple[st
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from langchain_openai import ChatOpenAI
 
-    from langgraph_scaling.backends._server import VLLMServer
     from langgraph_scaling.backends.openai_server import OpenAIServerBackend
     from langgraph_scaling.graphs.coding_agent import build_coding_agent
     from langgraph_scaling.models.embedded import default_model_path
     from langgraph_scaling.tasks import humaneval_tasks, parse_task_ids
     from langgraph_scaling.tasks.humaneval import judge
+    from tests._vllm_server import VLLMServer  # on CPU it adds CPU_SERVE_ARGS itself
 
     ids = [0, 1] if args.smoke else parse_task_ids(args.tasks)
     k = 2 if args.smoke else args.k

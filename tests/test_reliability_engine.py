@@ -18,11 +18,11 @@ from langchain_core.messages import HumanMessage, ToolMessage
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from langgraph_scaling import Budget, ScaledChatModel, ScalingPolicy, StepFailedError
-from langgraph_scaling.backends._server import free_port
 from langgraph_scaling.backends.openai_server import OpenAIServerBackend
 from langgraph_scaling.errors import BackendError, BackendUnavailableError
 from tests._fake_openai import FakeOpenAI, text_answer, tool_answer, wait_until
 from tests._react import TOOL_RUNS, react_graph
+from tests._vllm_server import free_port
 
 
 def agent_answer(body: dict[str, Any], index: int) -> dict[str, Any]:
@@ -152,8 +152,8 @@ async def test_persistent_5xx_gives_up_after_bounded_retries(server: FakeOpenAI)
 async def test_killing_a_real_vllm_server_mid_step_fails_the_step_clearly(
     tmp_path: Path,
 ) -> None:
-    from langgraph_scaling.backends._server import VLLMServer
     from tests._vllm_fixtures import ENFORCE_EAGER, KV_CACHE_GIB, MAX_MODEL_LEN, model_path_or_skip
+    from tests._vllm_server import VLLMServer
 
     path = model_path_or_skip()
     server = VLLMServer(
