@@ -26,11 +26,8 @@ from langgraph_scaling.report import Candidate
 from langgraph_scaling.selection._protocol import Selection, Selector
 from langgraph_scaling.selection._tally import vote_shares
 from langgraph_scaling.selection.best import BEST
-from langgraph_scaling.selection.confidence_filter import CONFIDENCE_FILTER
-from langgraph_scaling.selection.confidence_vote import CONFIDENCE_VOTE
 from langgraph_scaling.selection.dual_agreement import DUAL_AGREEMENT
 from langgraph_scaling.selection.first_pass import FIRST_PASS
-from langgraph_scaling.selection.lexicographic import RANKED
 from langgraph_scaling.selection.refine import REFINE
 from langgraph_scaling.selection.vote import VOTE
 from langgraph_scaling.selection.weighted_vote import WEIGHTED_VOTE
@@ -54,20 +51,18 @@ SelectionName = str
 """A key of :data:`SELECTORS`."""
 
 
-def selector(name: SelectionName | Selector) -> Selector:
-    """The strategy called ``name`` (a :class:`Selector` is returned as it is).
+def selector(name: SelectionName) -> Selector:
+    """The strategy called ``name``.
 
     Raises:
         ConfigError: no strategy has that name.
     """
-    if isinstance(name, Selector):
-        return name
     try:
         return SELECTORS[name]
     except KeyError:
         raise ConfigError("selection", name, f"use one of {list(SELECTORS)}") from None
 
 
-def select(name: SelectionName | Selector, candidates: Sequence[Candidate]) -> Selection:
+def select(name: SelectionName, candidates: Sequence[Candidate]) -> Selection:
     """Run the strategy called ``name``."""
     return selector(name)(candidates)
