@@ -18,7 +18,9 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import AbstractContextManager, nullcontext
+from contextvars import ContextVar
+from typing import Any, Protocol
 
 from langgraph.errors import GraphBubbleUp
 
@@ -29,7 +31,19 @@ from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.selection import compute_key
 from langgraph_scaling.verifiers.protocol import VerifyContext
 
-__all__ = ["judge", "run_verifier"]
+__all__ = ["ASKING", "Asking", "judge", "run_verifier"]
+
+
+class Asking(Protocol):
+    """Where a candidate's verifiers may ask a human (LangGraph's ``interrupt()``)."""
+
+    def verifying(self, cand: Candidate) -> AbstractContextManager[None]:
+        """The scope of ``cand``'s verifiers: their own interrupt counter and answers."""
+        ...
+
+
+ASKING: ContextVar[Asking | None] = ContextVar("langgraph_scaling_asking", default=None)
+"""Set by the LangGraph glue while a step runs in a LangGraph task (see ``langgraph/_pause``)."""
 
 
 async def judge(
@@ -37,8 +51,10 @@ async def judge(
 ) -> None:
     """Fill ``cand.vote_key`` and ``cand.verdicts``; a failing custom vote key adds a note."""
     cand.vote_key = await _vote_key(cand, policy, context, notes)
-    for verifier in policy.verifiers:
-        cand.verdicts.append(await run_verifier(verifier, cand, context))
+    asking = ASKING.get()
+    with asking.verifying(cand) if asking is not None else nullcontext():
+        for verifier in policy.verifiers:
+            cand.verdicts.append(await run_verifier(verifier, cand, context))
 
 
 async def _vote_key(

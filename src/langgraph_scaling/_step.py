@@ -22,21 +22,23 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+from langgraph.errors import GraphInterrupt
+from langgraph.types import Interrupt
 
 from langgraph_scaling._control import control_exception, infrastructure_error
 from langgraph_scaling._judge import judge
 from langgraph_scaling.branching import EmitCandidate, error_text, limited
 from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.report import Candidate
-from langgraph_scaling.selection import Selector, selector
+from langgraph_scaling.selection import Selector
 from langgraph_scaling.verifiers.protocol import VerifyContext
 
-__all__ = ["EventSink", "Produce", "StepState"]
+__all__ = ["FILLED", "EventSink", "Produce", "StepState"]
 
 EventSink = Callable[[dict[str, Any]], None]
 """Receives the step's progress events (``stream_mode="custom"`` inside LangGraph)."""
@@ -44,7 +46,7 @@ EventSink = Callable[[dict[str, Any]], None]
 Produce = Callable[[list[int], EmitCandidate], Awaitable[None]]
 """Samples one wave: one branch per seed, each handed to ``emit`` as it finishes."""
 
-_FILLED = (
+FILLED = (
     "status",
     "message",
     "update",
@@ -69,6 +71,8 @@ class StepState:
     candidates: list[Candidate] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     wave_errors: list[Exception] = field(default_factory=list)
+    asked: list[tuple[int, Sequence[Interrupt]]] = field(default_factory=list)
+    """Interrupts raised by the current wave's verifiers, with the candidate's index."""
     waves_run: int = 0
     refine_rounds: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -76,7 +80,7 @@ class StepState:
     @property
     def selector(self) -> Selector:
         """The policy's selection strategy."""
-        return selector(self.policy.selection)
+        return self.policy.selector
 
     @property
     def tokens(self) -> tuple[int, int]:
@@ -123,6 +127,9 @@ class StepState:
             if (broken := infrastructure_error(group)) is not None:
                 raise broken from None  # a verifier that cannot run fails the step, loudly
             raise
+        asked, self.asked = sorted(self.asked, key=lambda a: a[0]), []
+        if asked and not tg.cancel_scope.cancel_called:  # every asking verifier, one pause
+            raise GraphInterrupt([i for _, interrupts in asked for i in interrupts])
         for slot in slots:
             if slot.status == "pending":
                 slot.status, slot.error = "cancelled", "stopped early (another branch won)"
@@ -151,6 +158,9 @@ class StepState:
             async with limited(self.limiter):
                 await judge(cand, self.policy, self.context, self.notes)
             done = True
+        except GraphInterrupt as asked:  # the wave pauses once every candidate is judged
+            self.asked.append((cand.index, asked.args[0] if asked.args else ()))
+            return
         finally:
             if not done:  # cancelled mid-verification: never commit it half-checked
                 cand.status, cand.error = "cancelled", "stopped before verification finished"
@@ -160,7 +170,7 @@ class StepState:
 
 
 def _fill(slot: Candidate, produced: Candidate, elapsed: float) -> None:
-    for name in _FILLED:
+    for name in FILLED:
         setattr(slot, name, getattr(produced, name))
     if slot.status == "pending":
         slot.status = "ok" if produced.error is None else "failed"

@@ -16,10 +16,18 @@ from langchain_core.runnables import RunnableConfig
 from langgraph._internal._constants import CONFIG_KEY_SCRATCHPAD, CONFIG_KEY_SEND, RESUME
 from langgraph.config import get_config, get_stream_writer
 from langgraph.constants import TAG_NOSTREAM
+from langgraph.errors import GraphInterrupt
 from langgraph.runtime import get_runtime
 
+from langgraph_scaling._judge import ASKING
 from langgraph_scaling.engine import Sampler, StepOutcome, run_step
 from langgraph_scaling.errors import StepFailedError
+from langgraph_scaling.langgraph._pause import (
+    StepPause,
+    has_pending_pause,
+    visible_answers,
+    without_resume_writes,
+)
 from langgraph_scaling.langgraph.context import ScalingContext, find_scaling_context, publish
 from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.routing import RouterSignals
@@ -76,19 +84,25 @@ def branch_interrupts(config: RunnableConfig) -> RunnableConfig:
     if scratchpad is None:
         return config
     counter = itertools.count()
-    own = dataclasses.replace(scratchpad, interrupt_counter=lambda: next(counter))
-    return {**config, "configurable": {**conf, CONFIG_KEY_SCRATCHPAD: own}}
+    own = dataclasses.replace(
+        scratchpad,
+        interrupt_counter=lambda: next(counter),
+        resume=visible_answers(scratchpad.resume),
+    )
+    send = without_resume_writes(conf[CONFIG_KEY_SEND])  # take_resume already saved them
+    return {**config, "configurable": {**conf, CONFIG_KEY_SCRATCHPAD: own, CONFIG_KEY_SEND: send}}
 
 
 def take_resume(config: RunnableConfig) -> None:
     """Before the branches start: move a pending resume value into the node's resume list.
 
     Done once, in the node's own task, so that no branch can consume the value before the
-    others read it (LangGraph's ``interrupt()`` does this move for its first caller).
+    others read it (LangGraph's ``interrupt()`` does this move for its first caller). A
+    value that answers the step's paused verifier is left to the step.
     """
     conf = config.get("configurable") or {}
     scratchpad = conf.get(CONFIG_KEY_SCRATCHPAD)
-    if scratchpad is None:
+    if scratchpad is None or has_pending_pause(scratchpad.resume):
         return
     value = scratchpad.get_null_resume(True)
     if value is not None:
@@ -166,9 +180,11 @@ async def run_scaled(
     verify_context = VerifyContext(
         step=step, messages=tuple(messages), tools=tuple(tools), state=state, extras=extras or {}
     )
+    pause = StepPause.of(config, step)
+    asking = ASKING.set(pause)
     try:
         outcome = await run_step(
-            sampler,
+            pause.replaying(sampler) if pause else sampler,
             policy,
             step=step,
             context=verify_context,
@@ -176,10 +192,18 @@ async def run_scaled(
             ledger=ctx.run_ledger(messages) if ctx else None,
             on_event=writer,
         )
+    except GraphInterrupt as paused:  # verifiers asked: keep the candidates for the resume
+        if pause is not None:
+            pause.save(paused)
+        raise
     except StepFailedError as failed:  # a retried attempt's report is a report too
         if failed.report is not None:
             publish(failed.report)
         raise
+    finally:
+        ASKING.reset(asking)
+    if pause is not None:
+        pause.save()
     if ctx is not None and policy.verifiers:
         ctx.record(step, outcome.winner.passed)
     publish(outcome.report)
