@@ -3,7 +3,8 @@ receives the answer; approval after a scaled step in its own node keeps the appr
 ``interrupt()`` inside a verifier asks about every candidate in one pause.
 
 Once, with k=3 branches the graph interrupted three times in a row, each answer reached one
-branch only, and every branch re-ran on each resume; verifiers asked once per candidate, one after another.
+branch only, and every branch re-ran on each resume; verifiers asked once per candidate, one
+after another.
 """
 
 from __future__ import annotations
