@@ -1,6 +1,7 @@
 """Verifiers: checks a candidate must pass before a step commits it.
 
-Pure-Python checks (``CallableVerifier``, ``ToolCallVerifier``) and executing ones that run
+Pure-Python checks (``CallableVerifier``, ``ToolCallVerifier``), a model judge scored by
+the probability of "yes" (``JudgeVerifier``), and executing ones that run
 candidate code in the sandbox (``UnitTestVerifier``, ``CodeExecutionVerifier``,
 ``PatchVerifier``, and ``GeneratedTestsVerifier`` on tests the model writes); ``AllOf`` and
 ``Weighted`` compose them. The protocol they share is in
@@ -18,6 +19,7 @@ from langgraph_scaling.verifiers.callable import CallableVerifier
 from langgraph_scaling.verifiers.compose import AllOf, Weighted
 from langgraph_scaling.verifiers.execution import CodeExecutionVerifier
 from langgraph_scaling.verifiers.generated_tests import GeneratedTestsVerifier
+from langgraph_scaling.verifiers.judge import JudgeVerifier
 from langgraph_scaling.verifiers.patch import PatchVerifier
 from langgraph_scaling.verifiers.protocol import Verifier, VerifyContext
 from langgraph_scaling.verifiers.tool_call import ToolCallVerifier
@@ -28,6 +30,7 @@ __all__ = [
     "CallableVerifier",
     "CodeExecutionVerifier",
     "GeneratedTestsVerifier",
+    "JudgeVerifier",
     "PatchVerifier",
     "ToolCallVerifier",
     "UnitTestVerifier",
