@@ -3,7 +3,8 @@
 It runs on the caller's asyncio loop (plain ``asyncio.start_server`` on 127.0.0.1) and can
 be slow, answer 5xx, drop connections mid-request, go away and come back on the same port.
 It can send ``Retry-After`` with its errors. It records every request and every client that
-hung up while it was still working.
+hung up while it was still working. Asked for ``logprobs``, it gives each choice five tokens
+(:func:`fake_logprobs`), matching the five completion tokens per choice of its usage.
 """
 
 from __future__ import annotations
@@ -141,6 +142,9 @@ class FakeOpenAI:
         choices = [
             {"index": i, "message": self.answer(body, i), "finish_reason": "stop"} for i in range(n)
         ]
+        if body.get("logprobs"):
+            for choice in choices:
+                choice["logprobs"] = fake_logprobs(int(body.get("top_logprobs") or 0))
         return 200, {
             "id": "chatcmpl-fake",
             "object": "chat.completion",
@@ -149,6 +153,20 @@ class FakeOpenAI:
             "choices": choices,
             "usage": {"prompt_tokens": 11, "completion_tokens": 5 * n, "total_tokens": 11 + 5 * n},
         }
+
+
+def fake_logprobs(k: int, tokens: int = 5) -> dict[str, Any]:
+    """``logprobs`` of one choice as vLLM's server sends them: the sampled token ``t{j}``
+    first, then the ``k - 1`` likeliest others; at odd positions an ``alt`` is likelier."""
+    content = []
+    for j in range(tokens):
+        sampled = {"token": f"t{j}", "logprob": -0.5, "bytes": None}
+        alts = [
+            {"token": f"alt{a}", "logprob": (-0.25 if j % 2 else -1.0) - a, "bytes": None}
+            for a in range(max(k - 1, 0))
+        ]
+        content.append({**sampled, "top_logprobs": [sampled, *alts][:k]})
+    return {"content": content, "refusal": None}
 
 
 async def _client_left(reader: asyncio.StreamReader, delay: float) -> bool:

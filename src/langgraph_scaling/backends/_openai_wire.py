@@ -4,6 +4,12 @@ Pure functions that translate between the backend's requests and samples and the
 JSON (as the ``openai`` client parses it); ``openai_server.py`` sends the requests and
 ``_openai_failures.py`` says what a failed one becomes.
 
+Log-probabilities: ``SampleRequest.logprobs=k`` is sent as ``logprobs=True,
+top_logprobs=k``, and each choice's ``logprobs.content`` comes back as
+``Sample.logprobs`` (``None`` when the server gave none). ``logprobs`` / ``top_logprobs``
+in ``extra`` ask for the same thing (``extra={"logprobs": True, "top_logprobs": 2}`` is
+``logprobs=2``); ``SampleRequest.logprobs`` wins when both are given.
+
 Example:
     >>> tool_choice("any"), tool_choice("search")
     ('required', {'type': 'function', 'function': {'name': 'search'}})
@@ -16,15 +22,26 @@ from typing import Any
 
 from langgraph_scaling.backends._messages import make_ai_message, to_openai_messages
 from langgraph_scaling.backends._protocol import Sample, SampleRequest
+from langgraph_scaling.confidence import TokenLogprob
 
-__all__ = ["DIRECT_OPTIONS", "request_body", "split_tokens", "to_sample", "tool_choice"]
+__all__ = [
+    "DIRECT_OPTIONS",
+    "asked_logprobs",
+    "request_body",
+    "split_tokens",
+    "to_logprobs",
+    "to_sample",
+    "tool_choice",
+]
 
 DIRECT_OPTIONS = frozenset(
-    {"top_p", "stop", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs",
-     "logit_bias", "user", "response_format", "parallel_tool_calls"}
+    {"top_p", "stop", "presence_penalty", "frequency_penalty", "logit_bias", "user",
+     "response_format", "parallel_tool_calls"}
 )  # fmt: skip
 """``extra`` options the chat-completions endpoint takes directly; others go into
-``extra_body`` (vLLM's own sampling options)."""
+``extra_body`` (vLLM's own sampling options), except the log-probability options."""
+
+_LOGPROB_OPTIONS = frozenset({"logprobs", "top_logprobs"})
 
 # LangChain's names for "call some tool" beside OpenAI's own.
 _CHOICE_ALIASES = {"any": "required", "auto": "auto", "required": "required", "none": "none"}
@@ -76,9 +93,13 @@ def request_body(
         kwargs["tools"] = [dict(t) for t in request.tools]
         if request.tool_choice is not None:
             kwargs["tool_choice"] = tool_choice(request.tool_choice)
+    top = asked_logprobs(request)
+    if top is not None:
+        kwargs["logprobs"], kwargs["top_logprobs"] = True, top
     extra_body: dict[str, Any] = {}
     for key, value in request.extra.items():
-        (kwargs if key in DIRECT_OPTIONS else extra_body)[key] = value
+        if key not in _LOGPROB_OPTIONS:
+            (kwargs if key in DIRECT_OPTIONS else extra_body)[key] = value
     if return_token_ids:
         extra_body["return_token_ids"] = True
     if extra_body:
@@ -86,8 +107,42 @@ def request_body(
     return kwargs
 
 
+def asked_logprobs(request: SampleRequest) -> int | None:
+    """Top alternatives per token the request asks for (``None``: no log-probabilities).
+
+    Example:
+        >>> asked_logprobs(SampleRequest([], n=1, seeds=[0], extra={"logprobs": True}))
+        0
+        >>> asked_logprobs(SampleRequest([], n=1, seeds=[0], logprobs=3))
+        3
+    """
+    if request.logprobs is not None:
+        return request.logprobs
+    if request.extra.get("logprobs") or request.extra.get("top_logprobs") is not None:
+        return int(request.extra.get("top_logprobs") or 0)
+    return None
+
+
+def to_logprobs(choice: Any) -> tuple[TokenLogprob, ...] | None:
+    """A choice's ``logprobs.content`` as :class:`TokenLogprob` s, ``None`` if it has none.
+
+    ``top`` is sorted most likely first (vLLM's server lists the sampled token first).
+    """
+    content = getattr(getattr(choice, "logprobs", None), "content", None)
+    if content is None:
+        return None
+    tokens = []
+    for entry in content:
+        top = sorted(
+            ((t.token, float(t.logprob)) for t in entry.top_logprobs or ()), key=lambda t: -t[1]
+        )
+        tokens.append(TokenLogprob(entry.token, float(entry.logprob), tuple(top)))
+    return tuple(tokens)
+
+
 def split_tokens(choices: Sequence[Any], total: int) -> list[int]:
-    """Per-choice output tokens: vLLM ``token_ids`` if present, else ``total`` split by text."""
+    """Per-choice output tokens: exact from vLLM's ``token_ids`` or from per-token
+    log-probabilities that add up to ``total``, else ``total`` split by text."""
     exact = [
         getattr(c, "token_ids", None) or (c.model_extra or {}).get("token_ids") for c in choices
     ]
@@ -95,6 +150,11 @@ def split_tokens(choices: Sequence[Any], total: int) -> list[int]:
         return [len(ids) for ids in exact]  # type: ignore[arg-type]
     if len(choices) == 1:
         return [total]
+    counted = [getattr(getattr(c, "logprobs", None), "content", None) for c in choices]
+    if all(isinstance(tokens, list) for tokens in counted):
+        lengths = [len(tokens) for tokens in counted]  # type: ignore[arg-type]
+        if sum(lengths) == total:
+            return lengths
     lengths = [len(_choice_text(c)) + 1 for c in choices]
     shares = [total * length // sum(lengths) for length in lengths]
     shares[0] += total - sum(shares)
@@ -132,4 +192,5 @@ def to_sample(response: Any, choice: Any, index: int, tokens_in: int, tokens_out
         tokens_in=tokens_in,
         tokens_out=tokens_out,
         finish_reason=choice.finish_reason,
+        logprobs=to_logprobs(choice),
     )

@@ -25,8 +25,12 @@ With ``n > 1`` the samples of one request arrive together (the response is not s
 with the fallback each sample is emitted as soon as its own request returns.
 
 Token accounting: the prompt is counted once per HTTP request; per-choice output tokens come
-from vLLM's ``token_ids`` when ``return_token_ids=True`` (vLLM servers only), else the
-request's ``completion_tokens`` are split over the choices in proportion to their text.
+from vLLM's ``token_ids`` when ``return_token_ids=True`` (vLLM servers only) or from the
+per-token log-probabilities, else the request's ``completion_tokens`` are split over the
+choices in proportion to their text.
+
+``SampleRequest.logprobs=k`` asks for ``logprobs=True, top_logprobs=k``; each choice's
+``logprobs.content`` becomes ``Sample.logprobs``.
 
 Example:
     >>> backend = OpenAIServerBackend("http://127.0.0.1:8000/v1", "qwen")
