@@ -145,6 +145,24 @@ def _writer(config: RunnableConfig | None) -> Any:
         return None
 
 
+async def _run_pausable(
+    sampler: Sampler, policy: ScalingPolicy, pause: StepPause | None, **options: Any
+) -> StepOutcome:
+    """``run_step``, with its verifiers' interrupts and candidates kept by ``pause``."""
+    asking = ASKING.set(pause)
+    try:
+        outcome = await run_step(pause.replaying(sampler) if pause else sampler, policy, **options)
+    except GraphInterrupt as paused:  # verifiers asked: keep the candidates for the resume
+        if pause is not None:
+            pause.save(paused)
+        raise
+    finally:
+        ASKING.reset(asking)
+    if pause is not None:
+        pause.save()
+    return outcome
+
+
 async def run_scaled(
     sampler: Sampler,
     policy: ScalingPolicy,
@@ -180,30 +198,21 @@ async def run_scaled(
     verify_context = VerifyContext(
         step=step, messages=tuple(messages), tools=tuple(tools), state=state, extras=extras or {}
     )
-    pause = StepPause.of(config, step)
-    asking = ASKING.set(pause)
     try:
-        outcome = await run_step(
-            pause.replaying(sampler) if pause else sampler,
+        outcome = await _run_pausable(
+            sampler,
             policy,
+            StepPause.of(config, step),
             step=step,
             context=verify_context,
             signals=signals,
             ledger=ctx.run_ledger(messages) if ctx else None,
             on_event=writer,
         )
-    except GraphInterrupt as paused:  # verifiers asked: keep the candidates for the resume
-        if pause is not None:
-            pause.save(paused)
-        raise
     except StepFailedError as failed:  # a retried attempt's report is a report too
         if failed.report is not None:
             publish(failed.report)
         raise
-    finally:
-        ASKING.reset(asking)
-    if pause is not None:
-        pause.save()
     if ctx is not None and policy.verifiers:
         ctx.record(step, outcome.winner.passed)
     publish(outcome.report)
