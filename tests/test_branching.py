@@ -152,13 +152,17 @@ async def test_node_branches_with_empty_messages_fail_like_model_branches() -> N
 
 
 def test_strategies_declare_what_they_need_from_the_engine() -> None:
-    flags = {name: (s.stops_early, s.revises) for name, s in SELECTORS.items()}
+    flags = {name: (s.stops_early, s.revises, s.logprobs) for name, s in SELECTORS.items()}
     assert flags == {
-        "vote": (False, False),
-        "weighted_vote": (False, False),
-        "best": (False, False),
-        "first_pass": (True, False),
-        "refine": (False, True),
+        "vote": (False, False, None),
+        "weighted_vote": (False, False, None),
+        "best": (False, False, None),
+        "first_pass": (True, False, None),
+        "refine": (False, True, None),
+        "confidence_vote": (False, False, 5),
+        "confidence_filter": (False, False, 5),
+        "ranked": (False, False, 5),
+        "dual_agreement": (False, False, None),
     }
     with pytest.raises(ValueError, match=r"selection='majority' is invalid: use one of"):
         selector("majority")

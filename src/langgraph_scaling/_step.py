@@ -55,6 +55,7 @@ FILLED = (
     "tokens_out",
     "finish_reason",
     "error",
+    "logprobs",
 )
 """What a finished branch's candidate hands to its slot."""
 

@@ -89,7 +89,7 @@ def _should_stop(st: StepState, decision: RouterDecision) -> str | None:
     if decision.stop_on_pass and st.policy.verifiers and any(c.passed for c in cands):
         return "a branch passed every verifier"
     if decision.agreement is not None and len([c for c in cands if c.status == "ok"]) >= 2:
-        share = vote_shares(cands)
+        share = (st.selector.share or vote_shares)(cands)
         if share >= decision.agreement:
             return f"agreement {share:.2f} >= {decision.agreement}"
     budget, (tokens_in, tokens_out) = st.policy.budget, st.tokens

@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, get_args
 
-from pydantic import Field, StrictInt, field_validator
+from pydantic import Field, SkipValidation, StrictInt, field_validator
 
 from langgraph_scaling._validation import ConfigModel, Number
 from langgraph_scaling.budget import Budget
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.routing import FixedRouter, Router, resolve_router
-from langgraph_scaling.selection import SELECTORS
+from langgraph_scaling.selection import SELECTORS, Selector, selector
 from langgraph_scaling.selection.keys import KeyKind, VoteKeyFn
 from langgraph_scaling.verifiers.protocol import Verifier
 
@@ -52,9 +52,11 @@ class ScalingPolicy(ConfigModel):
     or an int (``fixed(n)``)."""
     verifiers: tuple[Verifier, ...] = ()
     """Checks each candidate faces; all run, their scores feed selection."""
-    selection: SelectionMethod = "vote"
-    """``vote``, ``weighted_vote``, ``best``, ``first_pass`` or ``refine`` (best, then
-    critique-and-revise rounds fed by verifier feedback)."""
+    selection: SelectionMethod | SkipValidation[Selector] = "vote"
+    """A strategy's name (``vote``, ``weighted_vote``, ``best``, ``first_pass``, ``refine``:
+    best, then critique-and-revise rounds fed by verifier feedback; ``confidence_vote``,
+    ``confidence_filter``, ``ranked``) or a :class:`~langgraph_scaling.selection.Selector`
+    (e.g. ``lexicographic("verifier:tests", "votes", "confidence")``)."""
     refine_rounds: StrictInt = Field(default=2, ge=1)
     """Most critique-and-revise rounds when ``selection="refine"``."""
     refine_prompt: str = _REFINE_PROMPT
@@ -66,6 +68,12 @@ class ScalingPolicy(ConfigModel):
     """Sampling temperature of each branch (> 0 gives diverse branches)."""
     seed: StrictInt | None = Field(default=0, ge=0)
     """Base seed: branch ``i`` gets ``seed + i`` where the model takes seeds."""
+    greedy_first: bool = False
+    """Branch 0 of the first wave decodes greedily (temperature 0), the rest sample at
+    ``temperature``; for model branches (chat models, backends), not node functions."""
+    logprobs: StrictInt | None = Field(default=None, ge=0, le=20)
+    """Ask for per-token log-probabilities with this many top alternatives (candidates'
+    ``confidence``); a strategy that needs more (``confidence_vote``) raises it."""
     max_new_tokens: StrictInt | None = Field(default=None, ge=1)
     """Cap on generated tokens per branch (``None``: the model's default)."""
     max_concurrency: StrictInt | None = Field(default=None, ge=1)
@@ -115,13 +123,31 @@ class ScalingPolicy(ConfigModel):
             raise ConfigError("ScalingPolicy.refine_prompt", value, "must contain '{feedback}'")
         return value
 
+    @property
+    def selector(self) -> Selector:
+        """The selection strategy itself."""
+        return selector(self.selection)
+
+    @property
+    def wanted_logprobs(self) -> int | None:
+        """Top alternatives per token to ask the backend for (``None``: no log-probabilities)."""
+        asked = [k for k in (self.logprobs, self.selector.logprobs) if k is not None]
+        return max(asked) if asked else None
+
+    def branch_temperature(self, wave: int, index: int) -> float:
+        """Temperature of branch ``index`` (within the wave) of wave ``wave``."""
+        return 0.0 if self.greedy_first and wave == 0 and index == 0 else self.temperature
+
     def with_budget(self, budget: Budget) -> ScalingPolicy:
         """The same policy with another budget (validated)."""
         return self.model_copy(update={"budget": budget})
 
 
-def check_selection(field_name: str, value: Any) -> str:
-    """``value`` if it names a registered selection strategy, else a :class:`ConfigError`."""
+def check_selection(field_name: str, value: Any) -> Any:
+    """``value`` if it names a registered selection strategy (or is a :class:`Selector`), else
+    a :class:`ConfigError`."""
+    if isinstance(value, Selector):
+        return value
     if not isinstance(value, str) or value not in SELECTORS:
         raise ConfigError(field_name, value, f"use one of {list(SELECTORS)}")
     return value

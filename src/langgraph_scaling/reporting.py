@@ -59,7 +59,7 @@ def build_report(
     winner = chosen.winner
     return StepReport(
         step=st.name,
-        selection=st.policy.selection,
+        selection=st.selector.name,
         winner=None if winner is None else winner.index,
         reason=chosen.reason,
         winner_passed=winner.passed if winner is not None and st.policy.verifiers else None,

@@ -84,25 +84,40 @@ class BackendSampler:
         self.extra = dict(extra or {})
 
     async def _run(
-        self, messages: list[BaseMessage], seeds: Sequence[int], emit: EmitCandidate
+        self,
+        messages: list[BaseMessage],
+        seeds: Sequence[int],
+        emit: EmitCandidate,
+        *,
+        temperature: float | None = None,
+        first: int = 0,
     ) -> None:
+        """One backend request for ``seeds``; its branches are ``first, first + 1, ...``."""
         request = SampleRequest(
             messages=messages,
             n=len(seeds),
             seeds=list(seeds),
-            temperature=self.policy.temperature,
+            temperature=self.policy.temperature if temperature is None else temperature,
             max_tokens=self.policy.max_new_tokens,
             tools=self.tools,
             tool_choice=self.tool_choice,
             extra=self.extra,
+            logprobs=self.policy.wanted_logprobs,
         )
 
         async def on_sample(sample: Sample) -> None:
             if not 0 <= sample.index < len(seeds):
                 return  # a backend bug must not corrupt another branch's slot
-            await emit(sample.index, candidate_from_sample(sample))
+            await emit(first + sample.index, candidate_from_sample(sample))
 
         await self.backend.sample(request, on_sample)
+
+    async def _greedy_then_sampled(self, seeds: Sequence[int], emit: EmitCandidate) -> None:
+        """Branch 0 greedy, the others sampled: two requests, run together."""
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(lambda: self._run(self.messages, seeds[:1], emit, temperature=0.0))
+            if len(seeds) > 1:
+                tg.start_soon(lambda: self._run(self.messages, seeds[1:], emit, first=1))
 
     async def sample(
         self,
@@ -114,7 +129,11 @@ class BackendSampler:
         limiter: anyio.CapacityLimiter | None,
     ) -> None:
         """One request for the wave; ``n``, ``wave`` and ``limiter`` are the protocol's only
-        (``n == len(seeds)``; the backend limits its own concurrency)."""
+        (``n == len(seeds)``; the backend limits its own concurrency). With
+        ``policy.greedy_first``, branch 0 of wave 0 is a greedy request of its own."""
+        if wave == 0 and self.policy.greedy_first and self.policy.temperature > 0:
+            await self._greedy_then_sampled(seeds, emit)
+            return
         await self._run(self.messages, seeds, emit)
 
     async def revise(

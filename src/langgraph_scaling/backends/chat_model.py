@@ -10,12 +10,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import ensure_config
 
-from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest
+from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest, TokenLogprob
 from langgraph_scaling.branching import error_text, run_branches, without_token_streams
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.langgraph._glue import branch_config
 
-__all__ = ["ChatModelBackend", "sampling_kwargs", "to_sample"]
+__all__ = ["ChatModelBackend", "metadata_logprobs", "sampling_kwargs", "to_sample"]
 
 
 def sampling_kwargs(model: BaseChatModel, temperature: float, seed: int | None) -> dict[str, Any]:
@@ -64,8 +64,13 @@ class ChatModelBackend:
 
     def _call_kwargs(self, request: SampleRequest, seed: int) -> dict[str, Any]:
         kwargs = sampling_kwargs(self.model, request.temperature, seed)
-        if request.max_tokens is not None and "max_tokens" in type(self.model).model_fields:
+        fields = type(self.model).model_fields
+        if request.max_tokens is not None and "max_tokens" in fields:
             kwargs["max_tokens"] = request.max_tokens
+        if request.logprobs is not None and "logprobs" in fields:
+            kwargs["logprobs"] = True  # OpenAI-style chat models (ChatOpenAI and kin)
+            if "top_logprobs" in fields:
+                kwargs["top_logprobs"] = request.logprobs
         return kwargs
 
     async def sample(self, request: SampleRequest, emit: Emit) -> None:
@@ -104,4 +109,31 @@ def to_sample(index: int, out: object) -> Sample:
         tokens_in=int(usage.get("input_tokens", 0)),
         tokens_out=int(usage.get("output_tokens", 0)),
         finish_reason=str(finish) if finish is not None else None,
+        logprobs=metadata_logprobs(out.response_metadata),
     )
+
+
+def metadata_logprobs(metadata: Mapping[str, Any]) -> tuple[TokenLogprob, ...] | None:
+    """OpenAI-style ``response_metadata["logprobs"]["content"]`` as :class:`TokenLogprob` s.
+
+    Example:
+        >>> content = [{"token": "a", "logprob": -0.5,
+        ...             "top_logprobs": [{"token": "b", "logprob": -1.0},
+        ...                              {"token": "a", "logprob": -0.5}]}]
+        >>> metadata_logprobs({"logprobs": {"content": content}})[0].top
+        (('a', -0.5), ('b', -1.0))
+        >>> metadata_logprobs({}) is None
+        True
+    """
+    block = metadata.get("logprobs")
+    content = block.get("content") if isinstance(block, Mapping) else None
+    if not isinstance(content, list):
+        return None
+    tokens = []
+    for entry in content:
+        top = sorted(
+            ((str(t["token"]), float(t["logprob"])) for t in entry.get("top_logprobs") or ()),
+            key=lambda t: -t[1],
+        )
+        tokens.append(TokenLogprob(str(entry["token"]), float(entry["logprob"]), tuple(top)))
+    return tuple(tokens)

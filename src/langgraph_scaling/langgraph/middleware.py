@@ -47,12 +47,10 @@ class _HandlerSampler:
         self.request, self.handler, self.policy = request, handler, policy
 
     def _branch_request(
-        self, seed: int, messages: list[BaseMessage] | None = None
+        self, seed: int, messages: list[BaseMessage] | None = None, temperature: float | None = None
     ) -> ModelRequest[Any]:
-        settings = {
-            **self.request.model_settings,
-            **sampling_kwargs(self.request.model, self.policy.temperature, seed),
-        }
+        t = self.policy.temperature if temperature is None else temperature
+        settings = {**self.request.model_settings, **sampling_kwargs(self.request.model, t, seed)}
         if messages is None:
             return self.request.override(model_settings=settings)
         return self.request.override(model_settings=settings, messages=list(messages))  # type: ignore[arg-type]
@@ -63,13 +61,15 @@ class _HandlerSampler:
         emit: EmitCandidate,
         messages: list[BaseMessage] | None,
         limiter: anyio.CapacityLimiter | None,
+        wave: int | None = None,
     ) -> None:
         async def branch(i: int) -> Candidate:
             # The handler calls the model with the run config from the context; this branch
             # task has its own copy of the context, so its call is tagged here: traced under
             # the step's run, without the handlers that stream tokens.
             var_child_runnable_config.set(branch_config(i, without_token_streams(ensure_config())))
-            response = await self.handler(self._branch_request(seeds[i], messages))
+            t = None if wave is None else self.policy.branch_temperature(wave, i)
+            response = await self.handler(self._branch_request(seeds[i], messages, t))
             return candidate_from_response(i, response)
 
         await run_branches(len(seeds), branch, emit, failed=failed_candidate, limiter=limiter)
@@ -83,7 +83,7 @@ class _HandlerSampler:
         wave: int,
         limiter: anyio.CapacityLimiter | None,
     ) -> None:
-        await self._run(seeds, emit, None, limiter)
+        await self._run(seeds, emit, None, limiter, wave)
 
     async def revise(
         self, candidate: Candidate, feedback: str, seeds: Sequence[int], emit: EmitCandidate

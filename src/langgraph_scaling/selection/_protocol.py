@@ -8,6 +8,11 @@ flags what the engine must do for it, so the engine never names a strategy:
 - ``revises``: after the waves, the winner goes through refinement rounds fed by the
   verifiers' feedback (the sampler must be able to ``revise``).
 
+Two optional fields say what else it uses: ``logprobs`` (the top-k per-token
+log-probabilities it reads, which the sampler then asks the backend for) and ``share``
+(how much the branches agree, by the strategy's own weighting, which the router's
+``agreement`` stop compares against instead of the plain vote share).
+
 Example:
     >>> def last(candidates):
     ...     return Selection(candidates[-1], "the last one")
@@ -48,12 +53,17 @@ class Selector:
         choose: picks the winner.
         stops_early: a passing candidate ends the step (cancel the wave, no more waves).
         revises: refinement rounds revise the winner after the waves.
+        logprobs: top alternatives per token it needs log-probabilities for (``None``: none).
+        share: the agreement among candidates (0..1) by this strategy's weighting, for the
+            router's agreement stop (``None``: the plain vote share).
     """
 
     name: str
     choose: Choose
     stops_early: bool = False
     revises: bool = False
+    logprobs: int | None = None
+    share: Callable[[Sequence[Candidate]], float] | None = None
 
     def __call__(self, candidates: Sequence[Candidate]) -> Selection:
         return self.choose(candidates)

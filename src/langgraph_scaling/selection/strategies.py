@@ -26,8 +26,11 @@ from langgraph_scaling.report import Candidate
 from langgraph_scaling.selection._protocol import Selection, Selector
 from langgraph_scaling.selection._tally import vote_shares
 from langgraph_scaling.selection.best import BEST
+from langgraph_scaling.selection.confidence_filter import CONFIDENCE_FILTER
+from langgraph_scaling.selection.confidence_vote import CONFIDENCE_VOTE
 from langgraph_scaling.selection.dual_agreement import DUAL_AGREEMENT
 from langgraph_scaling.selection.first_pass import FIRST_PASS
+from langgraph_scaling.selection.lexicographic import RANKED
 from langgraph_scaling.selection.refine import REFINE
 from langgraph_scaling.selection.vote import VOTE
 from langgraph_scaling.selection.weighted_vote import WEIGHTED_VOTE
@@ -43,7 +46,20 @@ __all__ = [
 ]
 
 SELECTORS: Mapping[str, Selector] = MappingProxyType(
-    {s.name: s for s in (VOTE, WEIGHTED_VOTE, BEST, FIRST_PASS, REFINE, DUAL_AGREEMENT)}
+    {
+        s.name: s
+        for s in (
+            VOTE,
+            WEIGHTED_VOTE,
+            BEST,
+            FIRST_PASS,
+            REFINE,
+            CONFIDENCE_VOTE,
+            CONFIDENCE_FILTER,
+            RANKED,
+            DUAL_AGREEMENT,
+        )
+    }
 )
 """Every selection strategy by name: the one place a new strategy is registered."""
 
@@ -51,18 +67,20 @@ SelectionName = str
 """A key of :data:`SELECTORS`."""
 
 
-def selector(name: SelectionName) -> Selector:
-    """The strategy called ``name``.
+def selector(name: SelectionName | Selector) -> Selector:
+    """The strategy called ``name`` (a :class:`Selector` is returned as it is).
 
     Raises:
         ConfigError: no strategy has that name.
     """
+    if isinstance(name, Selector):
+        return name
     try:
         return SELECTORS[name]
     except KeyError:
         raise ConfigError("selection", name, f"use one of {list(SELECTORS)}") from None
 
 
-def select(name: SelectionName, candidates: Sequence[Candidate]) -> Selection:
+def select(name: SelectionName | Selector, candidates: Sequence[Candidate]) -> Selection:
     """Run the strategy called ``name``."""
     return selector(name)(candidates)
