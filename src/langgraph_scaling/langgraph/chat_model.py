@@ -21,7 +21,7 @@ from langchain_core.runnables.config import patch_config, var_child_runnable_con
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.utils import LC_ID_PREFIX
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from langgraph_scaling._sync import run_blocking
 from langgraph_scaling.backends._protocol import Backend
@@ -102,6 +102,46 @@ class ScaledChatModel(BaseChatModel):
             raise ConfigError("ScaledChatModel.bind_tools(tools)", tools, "needs at least one tool")
         formatted = [convert_to_openai_tool(t) for t in tools]
         return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type,
+        *,
+        include_raw: bool = False,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """Answers as ``schema`` (a pydantic model, TypedDict or JSON schema), by tool calling.
+
+        The schema becomes the one tool, called with ``tool_choice="any"`` (sent to servers
+        as ``"required"``, which vLLM enforces with structured decoding), so every branch
+        answers with a tool call, branches vote on its arguments and a
+        :class:`~langgraph_scaling.ToolCallVerifier` checks them against the schema.
+        ``method`` may be omitted or ``"function_calling"``; ``"json_schema"`` and
+        ``"json_mode"`` are refused rather than silently answered by tool calling.
+
+        Raises:
+            ConfigError: another ``method``.
+
+        Example:
+            >>> from pydantic import BaseModel
+            >>> from langgraph_scaling.testing import ScriptedChatModel
+            >>> class Answer(BaseModel):
+            ...     value: int
+            >>> call = {"name": "Answer", "args": {"value": 4}, "id": "1"}
+            >>> script = [AIMessage("", tool_calls=[call])]
+            >>> model = ScaledChatModel(ScriptedChatModel(script=script))
+            >>> model.with_structured_output(Answer).invoke("2+2?")
+            Answer(value=4)
+        """
+        method = kwargs.pop("method", None)
+        if method not in (None, "function_calling"):
+            raise ConfigError(
+                "ScaledChatModel.with_structured_output(method)",
+                method,
+                "only method='function_calling' (the default) is supported: the schema is "
+                "the one tool, so branches vote on its arguments",
+            )
+        return super().with_structured_output(schema, include_raw=include_raw, **kwargs)
 
     async def _scaled(
         self,
