@@ -1,4 +1,4 @@
-"""OpenAIServerBackend against a loopback fake OpenAI-compatible server, and message parsing."""
+"""OpenAIServerBackend against a loopback fake OpenAI-compatible server, and message conversion."""
 
 from __future__ import annotations
 
@@ -16,11 +16,7 @@ import anyio
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from langgraph_scaling.backends._messages import (
-    parse_hermes_output,
-    to_openai_messages,
-    to_template_messages,
-)
+from langgraph_scaling.backends._messages import to_openai_messages, to_template_messages
 from langgraph_scaling.backends._protocol import Sample, SampleRequest
 from langgraph_scaling.backends.openai_server import OpenAIServerBackend
 from langgraph_scaling.errors import (
@@ -449,25 +445,3 @@ def test_messages_round_trip_tool_calls() -> None:
     assert wire[1]["tool_calls"][0]["function"]["arguments"] == '{"code": "1"}'
     assert template[1]["tool_calls"][0]["function"]["arguments"] == {"code": "1"}
     assert wire[2] == {"role": "tool", "tool_call_id": "c1", "content": "1"}
-
-
-@pytest.mark.parametrize(
-    ("text", "content", "names", "invalid"),
-    [
-        ("plain answer", "plain answer", [], 0),
-        ('ok\n<tool_call>\n{"name": "f", "arguments": {"a": 1}}\n</tool_call>', "ok", ["f"], 0),
-        (
-            '<tool_call>{"name": "f", "arguments": {}}</tool_call><tool_call>{"name": "g"}',
-            "",
-            ["f", "g"],
-            0,
-        ),
-        ("<tool_call>{not json</tool_call>", "", [], 1),
-    ],
-    ids=["no-call", "one-call", "two-calls-last-unclosed", "broken-json"],
-)
-def test_parse_hermes_output(text: str, content: str, names: list[str], invalid: int) -> None:
-    message = parse_hermes_output(text)
-    assert message.content == content
-    assert [c["name"] for c in message.tool_calls] == names
-    assert len(message.invalid_tool_calls) == invalid

@@ -3,13 +3,15 @@
 LangChain messages go out as OpenAI chat dicts (``role``, ``content``, ``tool_calls``,
 ``tool_call_id``); model output comes back as an :class:`~langchain_core.messages.AIMessage`
 whose ``tool_calls`` hold parsed JSON arguments and whose ``invalid_tool_calls`` hold what
-did not parse, so a verifier can see a broken call instead of losing it.
+did not parse, so a verifier can see a broken call instead of losing it. (Tool calls in
+an engine's raw text are parsed by vLLM's own tool parsers: ``_vllm_tools.py``.)
 
 Example:
     >>> from langchain_core.messages import HumanMessage
     >>> to_openai_messages([HumanMessage("hi")])
     [{'role': 'user', 'content': 'hi'}]
-    >>> msg = parse_hermes_output('<tool_call>{"name": "f", "arguments": {"x": 1}}</tool_call>')
+    >>> raw = [{"id": "c1", "function": {"name": "f", "arguments": '{"x": 1}'}}]
+    >>> msg = make_ai_message("", raw)
     >>> msg.tool_calls[0]["name"], msg.tool_calls[0]["args"]
     ('f', {'x': 1})
 """
@@ -17,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -34,14 +35,9 @@ from langchain_core.messages.tool import invalid_tool_call, tool_call
 __all__ = [
     "make_ai_message",
     "new_tool_call_id",
-    "parse_hermes_output",
     "to_openai_messages",
     "to_template_messages",
 ]
-
-# The same pattern vLLM's hermes parser uses: closed blocks, or one left open at the end.
-_HERMES_TOOL_CALL = re.compile(r"<tool_call>(.*?)</tool_call>|<tool_call>(.*)", re.DOTALL)
-_HERMES_START = "<tool_call>"
 
 
 def new_tool_call_id() -> str:
@@ -176,56 +172,4 @@ def make_ai_message(
         invalid_tool_calls=invalid,
         response_metadata=dict(response_metadata or {}),
         **kwargs,
-    )
-
-
-def parse_hermes_output(
-    text: str,
-    *,
-    response_metadata: Mapping[str, Any] | None = None,
-    tokens_in: int | None = None,
-    tokens_out: int | None = None,
-) -> AIMessage:
-    """Parse Hermes-style output (Qwen2.5): ``<tool_call>{"name", "arguments"}</tool_call>``.
-
-    Matches vLLM's ``hermes`` tool parser (same pattern; the text before the first
-    ``<tool_call>`` is the content) but keeps blocks that do not parse as
-    ``invalid_tool_calls`` where vLLM would fall back to returning them as plain text.
-
-    Example:
-        >>> msg = parse_hermes_output('Sure.<tool_call>{"name": "f", "arguments": {}}')
-        >>> msg.content, msg.tool_calls[0]["name"]
-        ('Sure.', 'f')
-    """
-    if _HERMES_START not in text:
-        return make_ai_message(
-            text, response_metadata=response_metadata, tokens_in=tokens_in, tokens_out=tokens_out
-        )
-    raw_calls: list[dict[str, Any]] = []
-    for closed, open_ended in _HERMES_TOOL_CALL.findall(text):
-        block = (closed or open_ended).strip()
-        try:
-            decoded = json.loads(block)
-        except ValueError:
-            decoded = None
-        if isinstance(decoded, dict):
-            raw_calls.append(
-                {
-                    "id": new_tool_call_id(),
-                    "function": {
-                        "name": decoded.get("name"),
-                        "arguments": decoded.get("arguments", {}),
-                    },
-                }
-            )
-        else:
-            # Not JSON at all: keep the whole block as the arguments text of a nameless call.
-            raw_calls.append({"id": new_tool_call_id(), "function": {"arguments": block}})
-    content = text[: text.find(_HERMES_START)].strip()
-    return make_ai_message(
-        content,
-        raw_calls,
-        response_metadata=response_metadata,
-        tokens_in=tokens_in,
-        tokens_out=tokens_out,
     )

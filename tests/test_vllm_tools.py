@@ -1,0 +1,120 @@
+"""Tool calls in the in-process engine's text, parsed by vLLM's own ``hermes`` tool parser.
+
+Needs vLLM (importing it takes tens of seconds on 2 cores) and the embedded model's
+tokenizer; only the last test starts an engine (``model``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+from langchain_core.messages import HumanMessage
+
+from langgraph_scaling.backends._protocol import Sample, SampleRequest
+from langgraph_scaling.backends._vllm_tools import parse_output
+from langgraph_scaling.backends.vllm import VLLMBackend
+from tests._vllm_fixtures import (
+    anyio_backend,  # noqa: F401  (module-scoped: one engine for the module)
+    model_path_or_skip,
+    vllm_backend,  # noqa: F401
+)
+
+pytestmark = pytest.mark.slow
+
+TOOLS = [
+    {"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}
+    for name in ("f", "g")
+]
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> Any:
+    path = model_path_or_skip()  # skips (fails in CI) without vLLM or the prepared model
+    # vLLM and torch warn on import (deprecations); the engine imports them the same way.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import vllm.tool_parsers  # noqa: F401
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(str(path))
+
+
+@pytest.mark.parametrize(
+    ("text", "content", "calls", "invalid"),
+    [
+        ("plain answer", "plain answer", [], 0),
+        (
+            'ok\n<tool_call>\n{"name": "f", "arguments": {"a": 1}}\n</tool_call>',
+            "ok\n",
+            [("f", {"a": 1})],
+            0,
+        ),
+        (
+            '<tool_call>{"name": "f", "arguments": {}}</tool_call>'
+            '<tool_call>{"name": "g", "arguments": {"x": 2}}',
+            "",
+            [("f", {}), ("g", {"x": 2})],
+            0,
+        ),
+        ("Sure.<tool_call>{not json</tool_call>", "Sure.", [], 1),
+        ('<tool_call>{"name": "g"}</tool_call>', "", [], 1),
+    ],
+    ids=["no-call", "one-call", "two-calls-last-unclosed", "broken-json", "no-arguments"],
+)
+def test_hermes_calls_are_parsed_by_vllm(
+    tokenizer: Any, text: str, content: str, calls: list[tuple[str, Any]], invalid: int
+) -> None:
+    request = SampleRequest([HumanMessage("go")], n=1, seeds=[0], tools=TOOLS)
+    message = parse_output("hermes", tokenizer, request, text, {}, tokens=(7, 3))
+
+    assert message.content == content
+    assert [(c["name"], c["args"]) for c in message.tool_calls] == calls
+    assert len(message.invalid_tool_calls) == invalid
+    if invalid:  # what vLLM's parser gave up on is kept, from <tool_call> on
+        assert message.invalid_tool_calls[0]["args"] == text[text.index("<tool_call>") :]
+    assert message.usage_metadata is not None
+    assert message.usage_metadata["total_tokens"] == 10
+
+
+def test_no_tools_no_parsing(tokenizer: Any) -> None:
+    request = SampleRequest([HumanMessage("go")], n=1, seeds=[0])
+    text = '<tool_call>{"name": "f", "arguments": {}}</tool_call>'
+    message = parse_output("hermes", tokenizer, request, text, {}, tokens=(1, 1))
+    assert message.content == text and message.tool_calls == []
+
+
+@pytest.mark.model
+async def test_in_process_engine_tool_call_is_parsed(vllm_backend: VLLMBackend) -> None:  # noqa: F811
+    run_python = {
+        "type": "function",
+        "function": {
+            "name": "run_python",
+            "description": "Run a Python program and return its output.",
+            "parameters": {
+                "type": "object",
+                "properties": {"code": {"type": "string"}},
+                "required": ["code"],
+            },
+        },
+    }
+    request = SampleRequest(
+        [HumanMessage("Use the run_python tool to print 2+2.")],
+        n=1,
+        seeds=[0],
+        temperature=0.0,
+        max_tokens=64,
+        tools=[run_python],
+        tool_choice="required",
+    )
+    samples: list[Sample] = []
+
+    async def emit(sample: Sample) -> None:
+        samples.append(sample)
+
+    await vllm_backend.sample(request, emit)
+    message = samples[0].message
+    assert message is not None, samples[0].error
+    assert [c["name"] for c in message.tool_calls] == ["run_python"], message
+    assert "code" in message.tool_calls[0]["args"]
