@@ -18,7 +18,8 @@ from langgraph_scaling.verifiers.protocol import Verifier, VerifyContext
 from tests._scripted_backend import ScriptedBackend
 
 TASK = (
-    "Complete the following Python function.\n\n```python\nfrom typing import List\n\n\n"
+    "Complete the following Python function. Reply with the whole function in one ```python "
+    "code block.\n\n```python\nfrom typing import List\n\n\n"
     'def total(xs: List[int]) -> int:\n    """Sum of xs."""\n```'
 )
 CTX = VerifyContext(messages=[SystemMessage("You write code."), HumanMessage(TASK)])

@@ -78,6 +78,8 @@ DEFAULT_PROMPT = (
 
 _SYSTEM = "You are an expert Python tester."
 _GOT = re.compile(r" \(got (.*)\)\Z", re.DOTALL)
+_LINE_FENCE = re.compile(r"^```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:^```|\Z)", re.M | re.S)
+_DEF = re.compile(r"^(?:async\s+)?def\s", re.M)
 
 
 @dataclass(frozen=True)
@@ -223,7 +225,7 @@ class GeneratedTestsVerifier:
         text = context.extras.get("task")
         if not isinstance(text, str):
             text = next((_text(m) for m in context.messages if isinstance(m, HumanMessage)), "")
-        code = extract_python(text).strip("\n")
+        code = _task_code(text)
         if not code.strip():
             raise VerifierError(
                 f"{self.name}: the step has no task to write tests for (no user message in "
@@ -339,6 +341,16 @@ def _output(test: GeneratedTest, passed: bool, error: str | None) -> str:
 
 def _text(message: BaseMessage) -> str:
     return message.text if isinstance(message.text, str) else str(message.content)
+
+
+def _task_code(text: str) -> str:
+    """The code of a task message: its fenced blocks that define a function, else all of it.
+
+    Only fences that open at the start of a line count: the coding prompt's own instruction
+    ("in one ```python code block") would otherwise open one.
+    """
+    blocks = [b for b in _LINE_FENCE.findall(text) if _DEF.search(b)]
+    return "\n\n".join(b.strip("\n") for b in blocks) if blocks else text.strip("\n")
 
 
 def _last_def(code: str) -> str | None:
