@@ -162,6 +162,7 @@ def test_strategies_declare_what_they_need_from_the_engine() -> None:
         "confidence_vote": (False, False, 5),
         "confidence_filter": (False, False, 5),
         "ranked": (False, False, 5),
+        "combined": (False, False, 5),
         "dual_agreement": (False, False, None),
     }
     with pytest.raises(ValueError, match=r"selection='majority' is invalid: use one of"):

@@ -21,18 +21,27 @@ POLICY_HELP = (
     "single (one greedy sample), vote@K (majority over K, no tests), best@K (K samples, "
     "best visible-test score), first_pass@K (stop at the first that passes the visible tests), "
     "refine@K (best of K, then up to 2 revisions fed by test failures), adaptive@K (waves "
-    "1, 2, 4 ... up to K, stopping once one passes)"
+    "1, 2, 4 ... up to K, stopping once one passes), confidence_vote@K / confidence_filter@K "
+    "(votes weighted by token confidence / DeepConf's filter, no tests), generated@K (visible "
+    "tests plus tests the model writes, CodeT dual agreement), judge@K (visible tests plus "
+    "the model judging p(yes)), combined@K (visible tests, then generated tests, then "
+    "agreement, then confidence; branch 0 greedy)"
 )
-_NAMED = re.compile(r"(vote|best|first_pass|refine|adaptive)@(\d+)")
+_NAMED = re.compile(
+    r"(vote|best|first_pass|refine|adaptive|confidence_vote|confidence_filter|generated|judge"
+    r"|combined)@(\d+)"
+)
 
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """A named policy: the scaling policy and whether visible tests verify candidates."""
+    """A named policy: the scaling policy, whether visible tests verify candidates, and the
+    model-made checks (``generated_tests``, ``judge``) added to them."""
 
     name: str
     policy: ScalingPolicy
     verify: bool
+    signals: tuple[str, ...] = ()
 
 
 def parse_policy(name: str, *, max_new_tokens: int = 512) -> PolicySpec:
@@ -44,8 +53,12 @@ def parse_policy(name: str, *, max_new_tokens: int = 512) -> PolicySpec:
     if m is None or int(m[2]) < 1:
         raise ConfigError("policy", name, f"unknown policy; use {POLICY_HELP}")
     kind, k = m[1], int(m[2])
-    if kind == "vote":
-        return PolicySpec(name, ScalingPolicy(router=k, selection="vote", **common), False)
+    if kind in ("vote", "confidence_vote", "confidence_filter"):
+        return PolicySpec(name, ScalingPolicy(router=k, selection=kind, **common), False)
+    if kind in _SIGNALLED:
+        selection, signals, greedy_first = _SIGNALLED[kind]
+        policy = ScalingPolicy(router=k, selection=selection, greedy_first=greedy_first, **common)
+        return PolicySpec(name, policy, True, signals)
     if kind == "adaptive":
         schedule = tuple(sorted({min(k, 2**i) for i in range(k.bit_length() + 1)}))
         router = AdaptiveRouter(schedule=schedule, agreement=None)
@@ -54,6 +67,14 @@ def parse_policy(name: str, *, max_new_tokens: int = 512) -> PolicySpec:
         policy = ScalingPolicy(router=k, selection="refine", refine_rounds=2, **common)
         return PolicySpec(name, policy, True)
     return PolicySpec(name, ScalingPolicy(router=k, selection=kind, **common), True)
+
+
+_SIGNALLED = {
+    "generated": ("dual_agreement", ("generated_tests",), False),
+    "judge": ("best", ("judge",), False),
+    "combined": ("combined", ("generated_tests",), True),
+}
+"""Policies with model-made checks: (selection, signals, greedy first)."""
 
 
 def parse_policies(spec: str, *, max_new_tokens: int = 512) -> list[PolicySpec]:

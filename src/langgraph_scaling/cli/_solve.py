@@ -57,7 +57,11 @@ async def solve(
 
     graph = build_coding_agent()
     ctx = CodingAgentContext(
-        model=backend, policy=spec.policy, verify=spec.verify, apply_patch=apply_patch
+        model=backend,
+        policy=spec.policy,
+        verify=spec.verify,
+        apply_patch=apply_patch,
+        signals=spec.signals,
     )
     final: dict[str, Any] = {}
     async for mode, chunk in graph.astream(

@@ -12,7 +12,8 @@ lowest branch index. The signals (each larger is better):
   strategy then asks for; a candidate without them ranks last on this signal).
 
 The registered ``ranked`` strategy is ``lexicographic("score", "votes", "confidence")``:
-tests first, then agreement, then confidence. Pass another one as
+tests first, then agreement, then confidence; ``combined`` ranks the visible tests, then the
+generated tests, then agreement, then confidence. Pass another one as
 ``ScalingPolicy(selection=lexicographic(...))``.
 
 Example:
@@ -41,7 +42,7 @@ from langgraph_scaling.selection._confidence import TOP_LOGPROBS, weight
 from langgraph_scaling.selection._protocol import Selection, Selector
 from langgraph_scaling.selection._tally import counts, finished, key_of
 
-__all__ = ["RANKED", "SIGNALS", "lexicographic"]
+__all__ = ["COMBINED", "RANKED", "SIGNALS", "lexicographic"]
 
 Signal = Callable[[Candidate, Mapping[str, int]], float]
 """One signal of a candidate, given the vote counts of all finished candidates."""
@@ -94,3 +95,9 @@ def lexicographic(*signals: str, name: str | None = None) -> Selector:
 
 RANKED = lexicographic("score", "votes", "confidence", name="ranked")
 """Tests first, then agreement among branches, then token confidence."""
+
+COMBINED = lexicographic(
+    "verifier:unit_tests", "verifier:generated_tests", "votes", "confidence", name="combined"
+)
+"""For code: the visible tests (``UnitTestVerifier``) first, then the model's own tests
+(``GeneratedTestsVerifier``), then agreement, then token confidence."""

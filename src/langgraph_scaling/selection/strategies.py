@@ -30,7 +30,7 @@ from langgraph_scaling.selection.confidence_filter import CONFIDENCE_FILTER
 from langgraph_scaling.selection.confidence_vote import CONFIDENCE_VOTE
 from langgraph_scaling.selection.dual_agreement import DUAL_AGREEMENT
 from langgraph_scaling.selection.first_pass import FIRST_PASS
-from langgraph_scaling.selection.lexicographic import RANKED
+from langgraph_scaling.selection.lexicographic import COMBINED, RANKED
 from langgraph_scaling.selection.refine import REFINE
 from langgraph_scaling.selection.vote import VOTE
 from langgraph_scaling.selection.weighted_vote import WEIGHTED_VOTE
@@ -57,6 +57,7 @@ SELECTORS: Mapping[str, Selector] = MappingProxyType(
             CONFIDENCE_VOTE,
             CONFIDENCE_FILTER,
             RANKED,
+            COMBINED,
             DUAL_AGREEMENT,
         )
     }

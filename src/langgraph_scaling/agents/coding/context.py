@@ -8,6 +8,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Literal
+
 from langgraph_scaling.langgraph.agent_context import AgentContext
 from langgraph_scaling.policy import ScalingPolicy, SelectionMethod
 
@@ -26,9 +28,18 @@ class CodingAgentContext(AgentContext):
     selection: SelectionMethod = "best"
     verify: bool = True
     """Run the task's tests as verifiers (off: plain voting, no execution)."""
+    signals: tuple[Literal["generated_tests", "judge"], ...] = ()
+    """Model-made checks added for function tasks (with ``verify``), on the step's own model:
+    tests it writes for the task (``GeneratedTestsVerifier``) and a yes/no judge scored by
+    p(yes) (``JudgeVerifier``)."""
+    greedy_first: bool = False
+    """Branch 0 decodes greedily, the others sample (see ``ScalingPolicy.greedy_first``)."""
     apply_patch: bool = False
     """Apply the committed diff to the repository (patch tasks)."""
 
     def propose_policy(self) -> ScalingPolicy:
         """The propose step's policy: answers voted as code when no test separates them."""
-        return self.scaling_policy(vote_key="code")
+        policy = self.scaling_policy(vote_key="code")
+        if self.greedy_first and not policy.greedy_first:
+            policy = policy.model_copy(update={"greedy_first": True})
+        return policy

@@ -19,8 +19,9 @@ from langgraph_scaling.agents.coding.context import CodingAgentContext
 from langgraph_scaling.errors import ScalingError
 from langgraph_scaling.langgraph import ScaledChatModel
 from langgraph_scaling.tasks import CodingTask, answer_from_text, prompt_messages, task_verifiers
+from langgraph_scaling.verifiers.protocol import Verifier
 
-__all__ = ["CodingState", "build_coding_agent", "commit", "propose"]
+__all__ = ["CodingState", "build_coding_agent", "commit", "propose", "signal_verifiers"]
 
 
 class CodingState(TypedDict, total=False):
@@ -43,7 +44,7 @@ async def propose(state: CodingState, runtime: Runtime[CodingAgentContext]) -> C
     task = state["task"]
     policy = ctx.propose_policy()
     if ctx.verify:
-        verifiers = (*task_verifiers(task), *policy.verifiers)
+        verifiers = (*task_verifiers(task), *signal_verifiers(ctx, task), *policy.verifiers)
         policy = policy.model_copy(update={"verifiers": verifiers})
     model = ScaledChatModel(ctx.backend(), policy=policy, step="propose")
     message = await model.ainvoke(prompt_messages(task))
@@ -53,6 +54,22 @@ async def propose(state: CodingState, runtime: Runtime[CodingAgentContext]) -> C
         "passed": bool(report.get("winner_passed")),
         "reports": [report],
     }
+
+
+def signal_verifiers(ctx: CodingAgentContext, task: CodingTask) -> list[Verifier]:
+    """The model-made checks ``ctx.signals`` asks for, on the step's own model."""
+    if task.kind != "function" or not ctx.signals:
+        return []
+    from langgraph_scaling.sampling import as_backend
+    from langgraph_scaling.verifiers.generated_tests import GeneratedTestsVerifier
+    from langgraph_scaling.verifiers.judge import JudgeVerifier
+
+    backend = as_backend(ctx.backend())
+    made: dict[str, Verifier] = {
+        "generated_tests": GeneratedTestsVerifier(backend, entry_point=task.entry_point),
+        "judge": JudgeVerifier(backend),
+    }
+    return [made[name] for name in dict.fromkeys(ctx.signals)]
 
 
 def commit(state: CodingState, runtime: Runtime[CodingAgentContext]) -> CodingState:

@@ -1,0 +1,216 @@
+"""Which verifier signal picks the right answer: one shared pool, every selection rule.
+
+Reads the pool that ``signals_pool.py`` sampled (``benchmarks/results/signals.json``) and,
+for both conditions (``visible``: the prompt's examples are the visible tests; ``no_tests``:
+examples removed, nothing to run), replays random ordered subsets of k = 1 … 16 samples per
+problem through the package's own selection strategies:
+
+- ``oracle``: pass@k (unbiased); ``greedy``: the T=0 answer;
+- ``best (visible)``: ``best`` on the visible-test verdicts, AST vote key (today's default);
+- ``+ behaviour``: the same with behaviour keys (outputs on the visible and generated inputs);
+- ``generated tests``: ``dual_agreement`` on the ``GeneratedTestsVerifier`` verdicts;
+- ``confidence vote`` / ``DeepConf filter``: ``confidence_vote`` / ``confidence_filter``;
+- ``judge``: ``best`` on the ``JudgeVerifier`` score;
+- ``combined``: ``lexicographic(verifier:unit_tests, verifier:generated_tests, votes,
+  confidence)``; ``combined, greedy first``: the same on the greedy answer plus k-1 samples;
+- ``adaptive``: the adaptive router (waves up to 2, 4, 8 and 16 samples, as the pool
+  allows) with the ``combined`` rule, stopping on a pass of every verifier (visible
+  condition) or when the confident half agrees (``confidence_filter``'s share ≥ 0.75),
+  exactly as the engine's stop rule decides.
+
+Tokens per problem count the samples' prompt and output tokens, plus the generated tests'
+generation (once per problem) for rules that use them and the judge's prompts for the
+judge. Usage::
+
+    .venv/bin/python benchmarks/signals.py          # pure: about a minute, no model
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+import _pool
+from scaling import pass_at_k
+from signals_pool import CONDITIONS, POOL
+
+from langgraph_scaling import ScalingPolicy
+from langgraph_scaling._step import StepState
+from langgraph_scaling.engine import _should_stop
+from langgraph_scaling.report import Candidate, Verdict
+from langgraph_scaling.routing import AdaptiveRouter, RouterSignals
+from langgraph_scaling.selection import select
+from langgraph_scaling.selection.lexicographic import COMBINED
+from langgraph_scaling.verifiers.generated_tests import GENERATED_TESTS
+from langgraph_scaling.verifiers.protocol import VerifyContext
+
+ALL_KS = (1, 2, 4, 8, 16)
+OUT = _pool.RESULTS / "signals_analysis.json"
+
+
+@dataclass
+class Pooled(Candidate):
+    """A pool sample as a candidate; its confidence measures were computed when sampled."""
+
+    stored: dict[str, float] = field(default_factory=dict)
+
+    @property  # type: ignore[override]
+    def confidence(self) -> dict[str, float]:
+        return self.stored
+
+
+def candidate(i: int, s: dict[str, Any], signals: Sequence[str], key: str) -> Pooled:
+    verdicts = []
+    if "visible" in signals:
+        verdicts.append(Verdict(verifier=_pool.VISIBLE, passed=s["visible_passed"],
+                                score=s["visible_score"]))  # fmt: skip
+    if "generated" in signals and "gen_score" in s:
+        details = {"kind": GENERATED_TESTS, "passed": s["gen_passed"], "total": s["gen_total"]}
+        verdicts.append(Verdict(verifier=GENERATED_TESTS, passed=s["gen_score"] >= 0.5,
+                                score=s["gen_score"], details=details))  # fmt: skip
+    if "judge" in signals and "judge_score" in s:
+        verdicts.append(Verdict(verifier="judge", passed=s["judge_score"] >= 0.5,
+                                score=s["judge_score"]))  # fmt: skip
+    return Pooled(index=i, status=s["status"], text=s["text"], tokens_out=s["tokens_out"],
+                  verdicts=verdicts, vote_key=s[key], stored=s.get("confidence") or {})  # fmt: skip
+
+
+# name -> (strategy, signals on the candidates, vote key, extra token costs)
+METHODS: dict[str, tuple[Any, tuple[str, ...], str, tuple[str, ...]]] = {
+    "best (visible)": ("best", ("visible",), "code_key", ()),
+    "+ behaviour": ("best", ("visible",), "behavior_key", ("gen",)),
+    "generated tests": ("dual_agreement", ("generated",), "behavior_key", ("gen",)),
+    "confidence vote": ("confidence_vote", (), "behavior_key", ("gen",)),
+    "DeepConf filter": ("confidence_filter", (), "behavior_key", ("gen",)),
+    "judge": ("best", ("judge",), "behavior_key", ("gen", "judge")),
+    "combined": (COMBINED, ("visible", "generated"), "behavior_key", ("gen",)),
+}
+
+
+def _cost(row: dict[str, Any], sub: Sequence[dict[str, Any]], extras: Sequence[str]) -> float:
+    tokens = row["prompt_tokens"] + sum(s["tokens_out"] for s in sub)
+    if "gen" in extras:
+        tokens += row["gen_tokens"]["in"] + row["gen_tokens"]["out"]
+    if "judge" in extras:
+        tokens += sum(s.get("judge_tokens_in", 0) + 1 for s in sub)
+    return float(tokens)
+
+
+def _pick(method: Any, subset: Sequence[dict[str, Any]], signals: Any, key: str) -> Candidate:
+    cands = [candidate(i, s, signals, key) for i, s in enumerate(subset)]
+    chosen = select(method, cands)
+    assert chosen.winner is not None
+    return chosen.winner
+
+
+def adaptive(row: dict[str, Any], order: Sequence[int], visible: bool) -> tuple[bool, int]:
+    """The adaptive router over ``order``: (hidden result of the winner, samples used)."""
+    samples = row["samples"]
+    schedule = tuple(k for k in ALL_KS[1:] if k <= len(samples))
+    policy = ScalingPolicy(router=AdaptiveRouter(schedule=schedule), selection=COMBINED)
+    decision = policy.router.decide(RouterSignals(has_verifiers=visible), policy.budget)
+    st = StepState(policy, "propose", VerifyContext(), lambda _: None, None)
+    st.policy = ScalingPolicy(selection="confidence_filter", verifiers=())  # the stop's view
+    used = 0
+    for wave, n in enumerate(decision.waves):
+        if wave > 0 and _should_stop(st, decision) is not None:
+            break
+        used += n
+        signals = ("visible", "generated")
+        st.candidates = [candidate(i, samples[j], signals, "behavior_key")
+                         for i, j in enumerate(order[:used])]  # fmt: skip
+        if visible and any(c.passed for c in st.candidates):
+            break
+    winner = COMBINED(st.candidates).winner
+    assert winner is not None
+    return bool(samples[order[winner.index]]["hidden_passed"]), used
+
+
+def analyse_condition(rows: Sequence[dict[str, Any]], repeats: int, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    KS = tuple(k for k in ALL_KS if k <= min(len(r["samples"]) for r in rows))
+    acc = {m: dict.fromkeys(KS, 0.0) for m in [*METHODS, "combined, greedy first"]}
+    cost = {m: dict.fromkeys(KS, 0.0) for m in acc}
+    oracle = dict.fromkeys(KS, 0.0)
+    ada = {"accuracy": 0.0, "samples": 0.0}
+    for row in rows:
+        samples, n = row["samples"], len(row["samples"])
+        for k in KS:
+            oracle[k] += pass_at_k(n, sum(s["hidden_passed"] for s in samples), k)
+        for _ in range(repeats):
+            order = rng.sample(range(n), n)
+            for k in KS:
+                sub = [samples[j] for j in order[:k]]
+                for name, (method, signals, key, extras) in METHODS.items():
+                    acc[name][k] += _pick(method, sub, signals, key).text in _passing(sub)
+                    cost[name][k] += _cost(row, sub, extras)
+                g = [row["greedy"], *sub[: k - 1]]
+                pick = _pick(COMBINED, g, ("visible", "generated"), "behavior_key")
+                acc["combined, greedy first"][k] += pick.text in _passing(g)
+                cost["combined, greedy first"][k] += _cost(row, g, ("gen",)) + row["prompt_tokens"]
+            right, used = adaptive(row, order, visible=row["condition"] == "visible")
+            ada["accuracy"] += right
+            ada["samples"] += used
+    runs = len(rows) * repeats
+    greedy = [r["greedy"] for r in rows]
+    return {
+        "problems": len(rows),
+        "ks": list(KS),
+        "greedy": sum(g["hidden_passed"] for g in greedy) / len(greedy),
+        "oracle": {k: oracle[k] / len(rows) for k in KS},
+        "accuracy": {m: {k: v / runs for k, v in a.items()} for m, a in acc.items()},
+        "tokens_per_problem": {m: {k: v / runs for k, v in c.items()} for m, c in cost.items()},
+        "adaptive": {"accuracy": ada["accuracy"] / runs, "samples": ada["samples"] / runs},
+    }
+
+
+def _passing(sub: Sequence[dict[str, Any]]) -> set[str]:
+    return {s["text"] for s in sub if s["hidden_passed"]}
+
+
+def table(res: dict[str, Any]) -> str:
+    lines = []
+    for cond, r in res["conditions"].items():
+        KS, top = r["ks"], r["ks"][-1]
+        lines += [f"\n{cond}: {r['problems']} problems, greedy {100 * r['greedy']:.1f} %",
+                  "| rule | " + " | ".join(f"k={k}" for k in KS)
+                  + f" | tokens/problem at k={top} |",
+                  "|---" * (len(KS) + 2) + "|",
+                  "| oracle pass@k | " + " | ".join(f"{100 * r['oracle'][k]:.1f}"
+                                                   for k in KS) + " | |"]  # fmt: skip
+        for m, a in r["accuracy"].items():
+            cells = " | ".join(f"{100 * a[k]:.1f}" for k in KS)
+            lines.append(f"| {m} | {cells} | {r['tokens_per_problem'][m][top]:.0f} |")
+        ad = r["adaptive"]
+        lines.append(f"adaptive (combined, confidence stop): {100 * ad['accuracy']:.1f} % "
+                     f"with {ad['samples']:.2f} samples per problem")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--pool", default=str(POOL))
+    p.add_argument("--out", default=str(OUT))
+    p.add_argument("--repeats", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    data = _pool.load(Path(args.pool))
+    res: dict[str, Any] = {"meta": data["meta"] | {"repeats": args.repeats}, "conditions": {}}
+    for cond in CONDITIONS:
+        rows = [r for r in data["pool"].values() if r["condition"] == cond]
+        if rows:
+            res["conditions"][cond] = analyse_condition(rows, args.repeats, args.seed)
+    Path(args.out).write_text(json.dumps(res, indent=1), encoding="utf-8")
+    print(table(res))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
