@@ -1,0 +1,5 @@
+"""Turn titles into URL slugs."""
+
+from slugkit.slug import slugify, unique_slug
+
+__all__ = ["slugify", "unique_slug"]
