@@ -12,6 +12,8 @@ Every error the package raises on purpose derives from :class:`ScalingError`::
     │                                          time (seconds, max_tokens, n)
     ├── VerifierError                          a verifier could not check at all (not a
     │                                          failed check)
+    ├── EditError (also ValueError)            a model's edit cannot be applied (file,
+    │                                          reason): a failed candidate, with feedback
     ├── SandboxError                           the sandbox could not run a program (stage,
     │                                          argv0)
     └── ModelPreparationError                  the embedded model could not be prepared
@@ -38,6 +40,7 @@ __all__ = [
     "BackendTimeoutError",
     "BackendUnavailableError",
     "ConfigError",
+    "EditError",
     "ModelPreparationError",
     "SandboxError",
     "SandboxStage",
@@ -153,6 +156,29 @@ class VerifierError(ScalingError):
     It is never a failed verdict: it propagates through ``AllOf``/``Weighted`` and the
     engine, because it would fail every candidate alike (e.g. no tests were given).
     """
+
+
+class EditError(ScalingError, ValueError):
+    """A model's answer holds an edit that cannot be applied (malformed, ambiguous, unsafe).
+
+    Verifiers turn it into a failed verdict whose feedback is this message: it names the
+    file and says what to change, so a revision can act on it.
+
+    Attributes:
+        file: the repository-relative path the edit names (``None`` when it names none).
+        reason: what is wrong, as a sentence fragment.
+
+    Example:
+        >>> print(EditError("stats.py", "the SEARCH text matches 2 places"))
+        The edit of stats.py cannot be applied: the SEARCH text matches 2 places.
+    """
+
+    def __init__(self, file: str | None, reason: str) -> None:
+        self.file = file
+        self.reason = reason
+        where = f"The edit of {file}" if file else "The edit"
+        end = "" if "\n" in reason or reason.endswith(".") else "."
+        super().__init__(f"{where} cannot be applied: {reason}{end}")
 
 
 SandboxStage = Literal["probe", "setup", "exec", "launcher"]
