@@ -1,4 +1,8 @@
-"""PatchVerifier on a small git repository with a real bug."""
+"""PatchVerifier on a small git repository with a real bug, in the real sandbox.
+
+Every edit form the verifier accepts (SEARCH/REPLACE, whole function, whole file, unified
+diff) is applied and tested; a malformed edit is a failed verdict with feedback.
+"""
 
 from __future__ import annotations
 
@@ -113,13 +117,60 @@ async def test_regression_is_caught(repo: Path) -> None:
 async def test_non_applying_patch_fails_clearly(repo: Path) -> None:
     verdict = await _verifier(repo).check_patch(NOT_APPLYING)
     assert not verdict.passed and verdict.score == 0.0
-    assert verdict.feedback.startswith("The patch does not apply")
-    assert "stats.py" in verdict.feedback
+    assert verdict.feedback.startswith("The edit of stats.py cannot be applied: the patch does")
+    assert verdict.details["edit_error"]["file"] == "stats.py"
 
 
-async def test_answer_without_diff_fails(repo: Path) -> None:
+async def test_answer_without_edit_fails(repo: Path) -> None:
     verdict = await _verifier(repo).verify(Candidate(index=0, text="I fixed it!"), CTX)
-    assert not verdict.passed and "no unified diff" in verdict.feedback
+    assert not verdict.passed and "no edit found" in verdict.feedback
+    assert "SEARCH" in verdict.feedback  # says which form to use
+
+
+SEARCH_REPLACE = """The bug is in the denominator.
+
+stats.py
+```python
+<<<<<<< SEARCH
+    return sum(xs) / (len(xs) + 1)
+=======
+    return sum(xs) / len(xs)
+>>>>>>> REPLACE
+```
+"""
+WHOLE_FUNCTION = """```python
+def mean(xs):
+    \"\"\"Average of xs.\"\"\"
+    return sum(xs) / len(xs)
+```"""
+FIXED = MODULE.replace("(len(xs) + 1)", "len(xs)")
+WHOLE_FILE = f"stats.py\n```python\n__all__ = ['clamp', 'mean']\n\n\n{FIXED}```\n"
+
+
+@pytest.mark.parametrize(
+    ("answer", "form"),
+    [
+        (SEARCH_REPLACE, "search_replace"),
+        (WHOLE_FUNCTION, "function"),
+        (WHOLE_FILE, "file"),
+        (f"```diff\n{GOOD}```", "diff"),
+    ],
+    ids=["search-replace", "whole-function", "whole-file", "unified-diff"],
+)
+async def test_every_edit_form_passes(repo: Path, answer: str, form: str) -> None:
+    verdict = await _verifier(repo).verify(Candidate(index=0, text=answer), CTX)
+    assert verdict.passed, verdict.feedback
+    assert verdict.details["form"] == form and verdict.details["files"] == ["stats.py"]
+    assert "(len(xs) + 1)" in (repo / "stats.py").read_text()
+
+
+async def test_malformed_edit_is_a_failed_verdict(repo: Path) -> None:
+    answer = SEARCH_REPLACE.replace("(len(xs) + 1)", "(len(xs) + 2)", 1)
+    verdict = await _verifier(repo).verify(Candidate(index=0, text=answer), CTX)
+    assert not verdict.passed and verdict.score == 0.0
+    assert verdict.details["edit_error"]["file"] == "stats.py"
+    assert "SEARCH block 1 matches no lines" in verdict.feedback
+    assert "closest line is line 3" in verdict.feedback
 
 
 async def test_whole_command_and_pytest(repo: Path) -> None:

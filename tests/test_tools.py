@@ -51,4 +51,4 @@ async def test_apply_patch_and_test_tool(tmp_path: Path) -> None:
     )
     assert (await tool.ainvoke({"patch": patch})).startswith("PASSED")
     bad = await tool.ainvoke({"patch": patch.replace("x + x + 1", "x * 3")})
-    assert bad.startswith("FAILED\nThe patch does not apply")
+    assert bad.startswith("FAILED\nThe edit of m.py cannot be applied: the patch does not apply")

@@ -1,6 +1,7 @@
 """A unified diff from the answer, checked with ``git apply --check`` on a temporary copy
-of the files it names, and read back as :class:`FileChange` entries (so the diff that is
-finally applied is rebuilt by difflib, like every other form's).
+of the files it names (else ``patch -p1``, which takes e.g. overlapping hunks), and read
+back as :class:`FileChange` entries: the diff finally applied is rebuilt by difflib, like
+every other form's.
 
 Example:
     >>> diff_paths("--- a/x.py\\n+++ b/x.py\\n@@ -1 +1 @@\\n-a\\n+b\\n")
@@ -50,17 +51,21 @@ def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _apply(work: Path, patch: Path, strip: int) -> str | None:
-    """Apply in ``work``; ``None`` when it applied, else the tools' explanation."""
+    """Apply in ``work`` with git, else patch(1); ``None`` when it applied, else why not."""
+    tried = []
     if shutil.which("git"):
         base = ["git", "apply", f"-p{strip}", "--recount", "--whitespace=nowarn"]
         check = _run([*base, "--check", str(patch)], work)
         if check.returncode == 0 and _run([*base, str(patch)], work).returncode == 0:
             return None
-        return f"git apply --check: {(check.stdout + check.stderr).strip()[-_TAIL:]}"
-    if shutil.which("patch"):
-        proc = _run(["patch", f"-p{strip}", "--batch", "--forward", "-i", str(patch)], work)
-        return None if proc.returncode == 0 else f"patch: {proc.stdout.strip()[-_TAIL:]}"
-    return "neither git nor patch is installed here; write SEARCH/REPLACE blocks instead"
+        tried.append(f"git apply --check: {(check.stdout + check.stderr).strip()[-_TAIL:]}")
+    if shutil.which("patch"):  # it takes what git refuses, e.g. overlapping hunks
+        argv = ["patch", f"-p{strip}", "--batch", "--forward", "--no-backup-if-mismatch"]
+        dry = _run([*argv, "--dry-run", "-i", str(patch)], work)
+        if dry.returncode == 0 and _run([*argv, "-i", str(patch)], work).returncode == 0:
+            return None
+        tried.append(f"patch -p{strip}: {(dry.stdout + dry.stderr).strip()[-_TAIL:]}")
+    return "\n".join(tried) or "neither git nor patch is installed; write SEARCH/REPLACE blocks"
 
 
 def diff_changes(repo: Path, diff: str) -> list[FileChange]:

@@ -1,8 +1,10 @@
-"""``PatchVerifier``: apply a unified-diff candidate to a repository copy and run its tests.
+"""``PatchVerifier``: apply a candidate's edit to a repository copy and run its tests.
 
-Everything happens in the sandbox: the repository is copied into the run's work dir, the
-diff is applied there (``git apply``, else ``patch -p1``), and each test command runs
-there too. A patch that does not apply fails with the tool's explanation as feedback.
+The candidate's answer is read as edits (:func:`langgraph_scaling.edits.parse_edits`:
+SEARCH/REPLACE blocks, whole definitions, whole files or a unified diff) and the diff is
+built from them; a malformed edit fails with the reason as feedback, naming the file.
+The tests run in the sandbox: the repository is copied into the run's work dir, the diff
+is applied there (``git apply``, else ``patch -p1``), and each test command runs there.
 
 Example:
     >>> from pathlib import Path
@@ -16,9 +18,13 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import anyio
+
+from langgraph_scaling.edits import EditError, parse_edits
 from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.sandbox import Sandbox, SandboxLimits
@@ -28,7 +34,6 @@ from langgraph_scaling.verifiers._trusted import (
     run_refereed,
     shared_sandbox,
 )
-from langgraph_scaling.verifiers.code import extract_diff
 from langgraph_scaling.verifiers.protocol import VerifyContext
 
 __all__ = ["PatchVerifier"]
@@ -52,6 +57,8 @@ class PatchVerifier:
             is installed, and no other package: pass ``Sandbox(packages=[...])`` when the
             repository's tests need more).
         name: the verifier's name in verdicts.
+        files: where to look for the definitions of a whole-function edit that names no
+            file (repository-relative; default: every ``.py`` file).
 
     Example:
         >>> PatchVerifier(Path("."), []).tests
@@ -71,6 +78,7 @@ class PatchVerifier:
         limits: SandboxLimits | None = None,
         sandbox: Sandbox | None = None,
         name: str = "patch_tests",
+        files: Sequence[str] = (),
     ) -> None:
         if not test_command or isinstance(test_command, str):
             raise ConfigError(
@@ -81,6 +89,7 @@ class PatchVerifier:
         if not timeout > 0:
             raise ConfigError("PatchVerifier.timeout", timeout, "must be greater than 0")
         self._name = name
+        self.files = tuple(files)
         self.repo = Path(repo).resolve()
         self.timeout = timeout
         self.limits = limits or SandboxLimits(max_file_mb=256)
@@ -100,13 +109,20 @@ class PatchVerifier:
         return self._name
 
     async def verify(self, candidate: Candidate, context: VerifyContext) -> Verdict:
-        """Apply the diff in the candidate's text and run the tests."""
-        patch = extract_diff(candidate.text)
-        if not patch.strip():
-            return self._fail("The answer holds no unified diff (expected `--- a/...` lines).")
-        return await self.check_patch(patch)
+        """Apply the edit in the candidate's text and run the tests."""
+        return await self.check_patch(candidate.text)
 
-    async def check_patch(self, patch: str) -> Verdict:
+    async def check_patch(self, answer: str) -> Verdict:
+        """Read ``answer`` as edits (any form), apply them to a copy and run the tests."""
+        try:
+            edits = await anyio.to_thread.run_sync(
+                partial(parse_edits, answer, self.repo, files=self.files)
+            )
+        except EditError as err:
+            return self._fail(str(err), edit_error={"file": err.file, "reason": err.reason})
+        return await self._run(edits.diff, {"form": edits.form, "files": list(edits.paths)})
+
+    async def _run(self, patch: str, details: dict[str, Any]) -> Verdict:
         """Apply ``patch`` to a copy of the repository in the sandbox and run the tests."""
         budget = self.timeout * len(self.tests) + 30.0
         limits = self.limits.model_copy(
@@ -126,17 +142,18 @@ class PatchVerifier:
             files={"repo": self.repo, "candidate.diff": patch},
         )
         if record is None:
-            return self._fail(run_failure(run), limit_hit=run.limit_hit)
+            return self._fail(run_failure(run), limit_hit=run.limit_hit, **details)
         if not record.get("applied"):
-            return self._fail(f"The patch does not apply:\n{record.get('apply_error', '')}")
-        return self._verdict(record["results"])
+            why = record.get("apply_error", "")
+            return self._fail(f"The patch does not apply:\n{why}", **details)
+        return self._verdict(record["results"], details)
 
     def _fail(self, feedback: str, **details: Any) -> Verdict:
         return Verdict(
             verifier=self.name, passed=False, score=0.0, feedback=feedback, details=details
         )
 
-    def _verdict(self, results: list[list[Any]]) -> Verdict:
+    def _verdict(self, results: list[list[Any]], details: dict[str, Any]) -> Verdict:
         failed = [(name, str(out)) for name, ok, out in results if not ok]
         passed = [name for name, ok, _ in results if ok]
         total = len(results)
@@ -155,5 +172,10 @@ class PatchVerifier:
             passed=not failed,
             score=len(passed) / total if total else 0.0,
             feedback=feedback,
-            details={"passed": passed, "failed": [n for n, _ in failed], "total": total},
+            details={
+                **details,
+                "passed": passed,
+                "failed": [n for n, _ in failed],
+                "total": total,
+            },
         )
