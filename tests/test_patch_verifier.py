@@ -184,3 +184,89 @@ def test_config_errors(tmp_path: Path) -> None:
         PatchVerifier(tmp_path, [])
     with pytest.raises(ConfigError, match=r"PatchVerifier\.repo"):
         PatchVerifier(tmp_path / "missing", ["true"])
+
+
+CHEAT = """test_stats.py
+<<<<<<< SEARCH
+        self.assertEqual(mean([1, 2, 3]), 2)
+=======
+        self.assertEqual(mean([1, 2, 3]), 1.5)
+>>>>>>> REPLACE
+"""
+
+
+async def test_protected_tests_are_rejected_by_default(repo: Path) -> None:
+    verdict = await _verifier(repo).verify(Candidate(index=0, text=CHEAT), CTX)
+    assert not verdict.passed and verdict.score == 0.0
+    assert "protected test files (test_stats.py)" in verdict.feedback
+    assert verdict.details["protected"] == ["test_stats.py"]
+    assert verdict.details["protect"] == "reject"
+
+
+async def test_protected_tests_restored_before_running(repo: Path) -> None:
+    verifier = PatchVerifier(
+        repo,
+        ["python", "-m", "unittest", "-q"],
+        target_tests=["test_stats.TestMean.test_mean"],
+        protect="restore",
+        timeout=30,
+    )
+    cheat = await verifier.verify(Candidate(index=0, text=CHEAT), CTX)
+    assert not cheat.passed and cheat.details["restored"] == ["test_stats.py"]
+    assert "only changes protected" in cheat.feedback
+    both = await verifier.verify(Candidate(index=0, text=f"{SEARCH_REPLACE}\n{CHEAT}"), CTX)
+    assert both.passed, both.feedback  # the fix alone, against the original test
+    assert both.details["restored"] == ["test_stats.py"]
+    assert both.details["files"] == ["stats.py", "test_stats.py"]
+    wrong_fix = SEARCH_REPLACE.replace("sum(xs) / len(xs)", "sum(xs) / (len(xs) - 1)")
+    wrong = await verifier.check_patch(f"{wrong_fix}\n{CHEAT}")
+    assert not wrong.passed and wrong.details["restored"] == ["test_stats.py"]
+
+
+async def test_custom_globs_and_no_protection(repo: Path) -> None:
+    open_ = PatchVerifier(repo, ["python", "-m", "unittest", "-q"], protected=(), timeout=30)
+    assert (await open_.check_patch(CHEAT)).passed  # unprotected, editing the test "works"
+    only_stats = PatchVerifier(repo, ["true"], protected=("stats.py",), timeout=30)
+    verdict = await only_stats.check_patch(SEARCH_REPLACE)
+    assert verdict.details["protected"] == ["stats.py"]
+    with pytest.raises(ConfigError, match=r"PatchVerifier\.protect"):
+        PatchVerifier(repo, ["true"], protect="ignore")  # type: ignore[arg-type]
+
+
+async def test_targets_and_regressions_reported(repo: Path) -> None:
+    (repo / "test_extra.py").write_text(
+        "import unittest\n\nclass TestBroken(unittest.TestCase):\n"
+        "    def test_broken(self):\n        self.fail('broken before the patch')\n"
+    )
+    verifier = PatchVerifier(
+        repo,
+        ["python", "-m", "unittest", "-q"],
+        target_tests=["test_stats.TestMean.test_mean"],
+        regression_tests=["test_stats.TestClamp.test_clamp", "test_extra.TestBroken.test_broken"],
+        timeout=30,
+    )
+    assert await verifier.baseline() == {
+        "test_stats.TestMean.test_mean": False,
+        "test_stats.TestClamp.test_clamp": True,
+        "test_extra.TestBroken.test_broken": False,
+    }
+    good = await verifier.check_patch(SEARCH_REPLACE)
+    assert good.passed, good.feedback  # the already-broken test is no regression
+    assert good.details["targets"] == {
+        "passed": ["test_stats.TestMean.test_mean"],
+        "failed": [],
+        "passing_before": [],
+    }
+    assert good.details["regressions"] == {
+        "passed": ["test_stats.TestClamp.test_clamp"],
+        "failed": [],
+        "failing_before": ["test_extra.TestBroken.test_broken"],
+    }
+    breaks = await verifier.check_patch(BREAKS_CLAMP)
+    assert not breaks.passed
+    assert breaks.details["regressions"]["failed"] == ["test_stats.TestClamp.test_clamp"]
+    assert breaks.details["targets"]["failed"] == []
+    wrong = await verifier.check_patch(WRONG)
+    assert not wrong.passed
+    assert wrong.details["targets"]["failed"] == ["test_stats.TestMean.test_mean"]
+    assert "target test" in wrong.feedback

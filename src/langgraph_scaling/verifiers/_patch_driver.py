@@ -1,6 +1,7 @@
 """The patch referee run inside the sandbox (a script, stdlib only).
 
-It applies ``candidate.diff`` to the repository copy (``git apply``, else ``patch -p1``),
+It applies ``candidate.diff`` to the repository copy (``git apply``, else ``patch -p1``;
+no patch at all for the verifier's baseline run on the unpatched copy),
 runs each test command as a child process that inherits none of its descriptors, and
 only then reads the verifier's nonce from fd 3 and writes its record to fd 4. The
 referee is non-dumpable, so the tests' processes cannot read its memory or descriptors.
@@ -30,6 +31,7 @@ def _tail(proc: subprocess.CompletedProcess[bytes]) -> str:
 
 def _apply(repo: str, patch: str) -> tuple[bool, str]:
     """Apply the patch with git (index-free) or patch(1); say why when neither can."""
+    patch = os.path.abspath(patch)
     tried = []
     if shutil.which("git"):
         cmd = ["git", "apply", "--whitespace=nowarn", "--verbose", patch]
@@ -69,7 +71,7 @@ def main() -> None:
         spec: dict[str, Any] = json.load(fh)
     os.remove("spec.json")
     repo = os.path.abspath(spec["repo"])
-    applied, why = _apply(repo, os.path.abspath(spec["patch"]))
+    applied, why = (True, "") if spec["patch"] is None else _apply(repo, spec["patch"])
     results = []
     if applied:
         for name, argv in spec["tests"]:

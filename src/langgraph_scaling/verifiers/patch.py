@@ -3,6 +3,10 @@
 The candidate's answer is read as edits (:func:`langgraph_scaling.edits.parse_edits`:
 SEARCH/REPLACE blocks, whole definitions, whole files or a unified diff) and the diff is
 built from them; a malformed edit fails with the reason as feedback, naming the file.
+An edit that touches a protected test file (``protected`` globs) is rejected, or has
+those changes undone before the tests run (``protect="restore"``); the verdict says which.
+Target tests (failing before) must pass; regression tests that passed before the patch
+(one run on the unpatched copy, cached) must still pass.
 The tests run in the sandbox: the repository is copied into the run's work dir, the diff
 is applied there (``git apply``, else ``patch -p1``), and each test command runs there.
 
@@ -20,12 +24,12 @@ import importlib.util
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 
-from langgraph_scaling.edits import EditError, parse_edits
-from langgraph_scaling.errors import ConfigError
+from langgraph_scaling.edits import EditError, EditSet, matches_any, parse_edits
+from langgraph_scaling.errors import ConfigError, VerifierError
 from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.sandbox import Sandbox, SandboxLimits
 from langgraph_scaling.verifiers._trusted import (
@@ -36,7 +40,10 @@ from langgraph_scaling.verifiers._trusted import (
 )
 from langgraph_scaling.verifiers.protocol import VerifyContext
 
-__all__ = ["PatchVerifier"]
+__all__ = ["DEFAULT_PROTECTED", "PatchVerifier"]
+
+DEFAULT_PROTECTED = ("tests/**", "test/**", "test_*.py", "*_test.py", "conftest.py")
+"""Test files a patch may not change: test folders, pytest's file patterns, conftest.py."""
 
 # A repository's tests usually run under pytest: the default sandbox shows it (and only it).
 _PYTEST = ("pytest",) if importlib.util.find_spec("pytest") else ()
@@ -59,6 +66,10 @@ class PatchVerifier:
         name: the verifier's name in verdicts.
         files: where to look for the definitions of a whole-function edit that names no
             file (repository-relative; default: every ``.py`` file).
+        protected: globs of files an edit may not change (``.gitignore``-like: a glob
+            without ``/`` matches the name in any folder); ``()`` protects nothing.
+        protect: ``"reject"`` fails an edit that changes a protected file; ``"restore"``
+            drops those changes and tests the rest.
 
     Example:
         >>> PatchVerifier(Path("."), []).tests
@@ -79,6 +90,8 @@ class PatchVerifier:
         sandbox: Sandbox | None = None,
         name: str = "patch_tests",
         files: Sequence[str] = (),
+        protected: Sequence[str] = DEFAULT_PROTECTED,
+        protect: Literal["reject", "restore"] = "reject",
     ) -> None:
         if not test_command or isinstance(test_command, str):
             raise ConfigError(
@@ -88,8 +101,14 @@ class PatchVerifier:
             raise ConfigError("PatchVerifier.repo", str(repo), "must be an existing directory")
         if not timeout > 0:
             raise ConfigError("PatchVerifier.timeout", timeout, "must be greater than 0")
+        if protect not in ("reject", "restore"):
+            raise ConfigError("PatchVerifier.protect", protect, "must be 'reject' or 'restore'")
         self._name = name
         self.files = tuple(files)
+        self.protected = tuple(protected)
+        self.protect = protect
+        self._baseline: dict[str, bool] | None = None
+        self._baseline_lock = anyio.Lock()
         self.repo = Path(repo).resolve()
         self.timeout = timeout
         self.limits = limits or SandboxLimits(max_file_mb=256)
@@ -120,62 +139,143 @@ class PatchVerifier:
             )
         except EditError as err:
             return self._fail(str(err), edit_error={"file": err.file, "reason": err.reason})
-        return await self._run(edits.diff, {"form": edits.form, "files": list(edits.paths)})
+        details: dict[str, Any] = {"form": edits.form, "files": list(edits.paths)}
+        edits, blocked = self._guard(edits, details)
+        if blocked is not None:
+            return blocked
+        before = await self.baseline()
+        record, failure = await self._run(edits.diff, details)
+        if record is None:
+            return failure
+        return self._verdict(record["results"], details, before)
 
-    async def _run(self, patch: str, details: dict[str, Any]) -> Verdict:
-        """Apply ``patch`` to a copy of the repository in the sandbox and run the tests."""
+    def _guard(self, edits: EditSet, details: dict[str, Any]) -> tuple[EditSet, Verdict | None]:
+        """Reject or undo changes to protected files, saying so in ``details``."""
+        touched = [p for p in edits.paths if matches_any(p, self.protected)]
+        details["protect"] = self.protect
+        if not touched:
+            return edits, None
+        listed = ", ".join(touched)
+        if self.protect == "reject":
+            details["protected"] = touched
+            why = f"The edit changes protected test files ({listed}); fix the code, not the tests."
+            return edits, self._fail(why, **details)
+        details["restored"] = touched
+        kept = edits.without(set(touched))
+        if not kept.changes:
+            why = f"The edit only changes protected test files ({listed}), which were restored."
+            return kept, self._fail(why, **details)
+        return kept, None
+
+    async def baseline(self) -> dict[str, bool] | None:
+        """Which named tests pass on the unpatched repository (run once, then cached).
+
+        ``None`` when the verifier runs the whole command (no target or regression tests).
+
+        Raises:
+            VerifierError: the tests could not run on the unpatched copy.
+        """
+        if not self.kinds:
+            return None
+        async with self._baseline_lock:
+            if self._baseline is None:
+                record, failure = await self._run(None, {})
+                if record is None:
+                    raise VerifierError(
+                        f"{self.name}: the tests could not run on the unpatched repository "
+                        f"{self.repo}: {failure.feedback}"
+                    )
+                self._baseline = {name: bool(ok) for name, ok, _ in record["results"]}
+            return self._baseline
+
+    async def _run(
+        self, patch: str | None, details: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, Verdict]:
+        """Apply ``patch`` (``None``: none) to a copy in the sandbox and run the tests."""
         budget = self.timeout * len(self.tests) + 30.0
         limits = self.limits.model_copy(
             update={"timeout_s": budget, "cpu_seconds": int(budget) + 1}
         )
         spec = {
             "repo": "repo",
-            "patch": "candidate.diff",
+            "patch": None if patch is None else "candidate.diff",
             "tests": self.tests,
             "test_timeout": self.timeout,
         }
+        files: dict[str, Path | str] = {"repo": self.repo}
+        if patch is not None:
+            files["candidate.diff"] = patch
         record, run = await run_refereed(
             self.sandbox or shared_sandbox(_PYTEST),
             harness_source("_patch_driver.py"),
             spec,
             limits=limits,
-            files={"repo": self.repo, "candidate.diff": patch},
+            files=files,
         )
         if record is None:
-            return self._fail(run_failure(run), limit_hit=run.limit_hit, **details)
+            return None, self._fail(run_failure(run), limit_hit=run.limit_hit, **details)
         if not record.get("applied"):
             why = record.get("apply_error", "")
-            return self._fail(f"The patch does not apply:\n{why}", **details)
-        return self._verdict(record["results"], details)
+            return None, self._fail(f"The patch does not apply:\n{why}", **details)
+        return record, self._fail("", **details)
 
     def _fail(self, feedback: str, **details: Any) -> Verdict:
         return Verdict(
             verifier=self.name, passed=False, score=0.0, feedback=feedback, details=details
         )
 
-    def _verdict(self, results: list[list[Any]], details: dict[str, Any]) -> Verdict:
-        failed = [(name, str(out)) for name, ok, out in results if not ok]
-        passed = [name for name, ok, _ in results if ok]
+    def _verdict(
+        self, results: list[list[Any]], details: dict[str, Any], before: dict[str, bool] | None
+    ) -> Verdict:
+        """Targets must pass; a regression test fails the patch only if it passed before."""
+        ok = {name: bool(passed) for name, passed, _ in results}
+        output = {name: str(out) for name, _, out in results}
+        blocking = [
+            n
+            for n in ok
+            if not ok[n]
+            and (before is None or before.get(n, True) or self.kinds.get(n) != "regression")
+        ]
+        if before is not None:
+            details |= _report(ok, before, self.kinds)
         total = len(results)
-        if not failed:
-            feedback = f"The patch applies and all {total} tests pass."
+        if not blocking:
+            feedback = f"The patch applies and all {total} tests that must pass pass."
         else:
-            first, output = failed[0]
+            first = blocking[0]
             kind = self.kinds.get(first, "test")
-            names = ", ".join(n for n, _ in failed)
             feedback = (
-                f"The patch applies, but {len(failed)}/{total} tests fail: {names}.\n"
-                f"Output of the first failing {kind} test ({first}):\n{output[-1000:]}"
+                f"The patch applies, but {len(blocking)}/{total} tests fail: "
+                f"{', '.join(blocking)}.\nOutput of the first failing {kind} test ({first}):\n"
+                f"{output[first][-1000:]}"
             )
         return Verdict(
             verifier=self.name,
-            passed=not failed,
-            score=len(passed) / total if total else 0.0,
+            passed=not blocking,
+            score=sum(ok.values()) / total if total else 0.0,
             feedback=feedback,
             details={
                 **details,
-                "passed": passed,
-                "failed": [n for n, _ in failed],
+                "passed": [n for n in ok if ok[n]],
+                "failed": [n for n in ok if not ok[n]],
                 "total": total,
             },
         )
+
+
+def _report(ok: dict[str, bool], before: dict[str, bool], kinds: dict[str, str]) -> dict[str, Any]:
+    """Target and regression outcomes, with how each test did before the patch."""
+    targets = [n for n in ok if kinds.get(n) == "target"]
+    regressions = [n for n in ok if kinds.get(n) == "regression"]
+    return {
+        "targets": {
+            "passed": [n for n in targets if ok[n]],
+            "failed": [n for n in targets if not ok[n]],
+            "passing_before": [n for n in targets if before.get(n)],
+        },
+        "regressions": {
+            "passed": [n for n in regressions if ok[n]],
+            "failed": [n for n in regressions if not ok[n] and before.get(n)],
+            "failing_before": [n for n in regressions if not before.get(n)],
+        },
+    }
