@@ -270,3 +270,32 @@ async def test_targets_and_regressions_reported(repo: Path) -> None:
     assert not wrong.passed
     assert wrong.details["targets"]["failed"] == ["test_stats.TestMean.test_mean"]
     assert "target test" in wrong.feedback
+
+
+async def test_patch_task_prompt_and_answer(repo: Path) -> None:
+    from langgraph_scaling.tasks import (
+        CodingTask,
+        answer_from_text,
+        prompt_messages,
+        task_verifiers,
+    )
+
+    task = CodingTask(
+        id="stats",
+        kind="patch",
+        prompt="mean([1, 2, 3]) returns 1.5 instead of 2.",
+        repo=repo,
+        test_command=("python", "-m", "unittest", "-q"),
+        context_files=("stats.py",),
+    )
+    user = prompt_messages(task)[-1].text
+    assert "<<<<<<< SEARCH" in user and "whole corrected function" in user
+    assert "unified diff is accepted" in user and "Do not change the tests" in user
+    for answer in (SEARCH_REPLACE, WHOLE_FUNCTION, f"```diff\n{GOOD}```"):
+        diff = answer_from_text(task, answer)
+        assert diff.startswith("diff --git a/stats.py b/stats.py\n")
+        assert "+    return sum(xs) / len(xs)\n" in diff
+    assert answer_from_text(task, "I fixed it!") == ""
+    (verifier,) = task_verifiers(task, timeout=30)
+    verdict = await verifier.verify(Candidate(index=0, text=SEARCH_REPLACE), CTX)
+    assert verdict.passed, verdict.feedback

@@ -6,8 +6,9 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from langgraph_scaling.edits import EditError, parse_edits
 from langgraph_scaling.tasks._task import CodingTask
-from langgraph_scaling.verifiers.code import extract_diff, extract_python
+from langgraph_scaling.verifiers.code import extract_python
 from langgraph_scaling.verifiers.protocol import Verifier
 
 __all__ = ["answer_from_text", "prompt_messages", "task_verifiers"]
@@ -18,9 +19,14 @@ _FUNCTION = (
     "imports it needs, in one ```python code block.\n\n```python\n{prompt}```"
 )
 _PATCH = (
-    "Fix the bug described below in this repository. Reply with a unified diff "
-    "(`diff --git a/... b/...` with `---`/`+++` headers and `@@` hunks) in one ```diff "
-    "code block, and nothing else.\n\nBug report:\n{prompt}\n\n{files}"
+    "Fix the bug described below in this repository. Do not change the tests.\n\n"
+    "Reply with one SEARCH/REPLACE block per change: the file's path on its own line, then\n"
+    "```python\n<<<<<<< SEARCH\nlines copied exactly from the file\n=======\n"
+    "the lines to put in their place\n>>>>>>> REPLACE\n```\n"
+    "SEARCH must match the file's lines exactly, once; keep it short (the lines that "
+    "change and one or two around them). Instead, you may give the whole corrected "
+    "function: the file's path, then the complete `def` in a ```python block. A unified "
+    "diff is accepted too.\n\nBug report:\n{prompt}\n\n{files}"
 )
 
 
@@ -46,9 +52,17 @@ def _prelude(task: CodingTask) -> str:
 
 
 def answer_from_text(task: CodingTask, text: str) -> str:
-    """The committed artefact: runnable code (prompt imports prepended) or a diff."""
+    """The committed artefact: runnable code (prompt imports prepended) or a diff.
+
+    A patch task's answer may be in any edit form (:func:`langgraph_scaling.edits.parse_edits`);
+    its diff is built from the edits; an answer with no valid edit gives ``""``.
+    """
     if task.kind == "patch":
-        return extract_diff(text)
+        assert task.repo is not None
+        try:
+            return parse_edits(text, task.repo, files=task.context_files).diff
+        except EditError:
+            return ""
     code = extract_python(text).strip("\n")
     prelude = _prelude(task)
     return f"{prelude}\n\n{code}\n" if prelude else f"{code}\n"
@@ -61,7 +75,11 @@ def task_verifiers(task: CodingTask, *, timeout: float = 10.0) -> list[Verifier]
 
     if task.kind == "patch":
         assert task.repo is not None
-        return [PatchVerifier(task.repo, list(task.test_command), timeout=timeout)]
+        return [
+            PatchVerifier(
+                task.repo, list(task.test_command), timeout=timeout, files=task.context_files
+            )
+        ]
     tests = task.visible_tests or f"assert callable({task.entry_point})"
     # The entry point keeps its name in the tests' namespace even when it shadows a builtin.
     kwargs: dict[str, Any] = {"timeout": timeout, "entry_point": task.entry_point}
