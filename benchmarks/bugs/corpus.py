@@ -19,10 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 HERE = Path(__file__).resolve().parent
 REPOS = HERE / "repos"
@@ -138,9 +139,12 @@ def run_tests(repo: Path, *, timeout: float = 120) -> SuiteRun:
     env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
     cmd = [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", "tests"]
     start = time.monotonic()
-    proc = subprocess.run(
-        cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    try:
+        proc = subprocess.run(
+            cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return SuiteRun(-1, frozenset(), f"timed out after {timeout} s", time.monotonic() - start)
     lines = proc.stdout.splitlines()
     failing = frozenset(m.group(2) for line in lines if (m := _RESULT.match(line)))
     summary = lines[-1] if lines else proc.stderr.strip()[-200:]
@@ -179,18 +183,22 @@ def check_bug(bug_id: str) -> CheckResult:
     return CheckResult(bug_id, original, buggy, tuple(problems))
 
 
-def check(ids: list[str] | None = None, *, out: Any = sys.stdout) -> list[CheckResult]:
-    """Check every bug (or ``ids``), print one table row per bug, return the results."""
+def check(
+    ids: list[str] | None = None, *, jobs: int = 2, out: TextIO | None = None
+) -> list[CheckResult]:
+    """Check every bug (or ``ids``), ``jobs`` at a time; print a table row per bug, in order."""
+    out = out or sys.stdout
     results = []
     print(f"{'bug':<28} {'original':<10} {'buggy':<16} {'s':>5}  verdict", file=out)
-    for bug_id in ids or bug_ids():
-        res = check_bug(bug_id)
-        results.append(res)
-        orig = "pass" if res.original.returncode == 0 else "FAIL"
-        fails = f"{len(res.buggy.failing)} failing"
-        secs = res.original.seconds + res.buggy.seconds
-        verdict = "ok" if res.ok else "; ".join(res.problems)
-        print(f"{bug_id:<28} {orig:<10} {fails:<16} {secs:5.1f}  {verdict}", file=out, flush=True)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for res in pool.map(check_bug, ids or bug_ids()):
+            results.append(res)
+            orig = "pass" if res.original.returncode == 0 else "FAIL"
+            fails = f"{len(res.buggy.failing)} failing"
+            secs = res.original.seconds + res.buggy.seconds
+            verdict = "ok" if res.ok else "; ".join(res.problems)
+            row = f"{res.bug_id:<28} {orig:<10} {fails:<16} {secs:5.1f}  {verdict}"
+            print(row, file=out, flush=True)
     bad = sum(not r.ok for r in results)
     print(f"{len(results) - bad}/{len(results)} bugs check out", file=out)
     return results
@@ -230,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("stats", help="print corpus statistics as JSON")
     p_check = sub.add_parser("check", help="verify every bug (or the ids given)")
     p_check.add_argument("ids", nargs="*")
+    p_check.add_argument("-j", "--jobs", type=int, default=2, help="bugs checked at once")
     p_mat = sub.add_parser("materialise", help="write one bug's repository")
     p_mat.add_argument("id")
     p_mat.add_argument("dest", type=Path)
@@ -242,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "stats":
         print(json.dumps(stats(), indent=2))
     elif args.command == "check":
-        return 0 if all(r.ok for r in check(args.ids or None)) else 1
+        return 0 if all(r.ok for r in check(args.ids or None, jobs=args.jobs)) else 1
     else:
         path = materialise(args.id, args.dest, buggy=not args.original, with_issue=args.with_issue)
         print(path)

@@ -1,0 +1,5 @@
+"""Order-preserving de-duplication."""
+
+from uniq.dedupe import duplicates, unique
+
+__all__ = ["duplicates", "unique"]
