@@ -118,3 +118,51 @@ async def test_in_process_engine_tool_call_is_parsed(vllm_backend: VLLMBackend) 
     assert message is not None, samples[0].error
     assert [c["name"] for c in message.tool_calls] == ["run_python"], message
     assert "code" in message.tool_calls[0]["args"]
+
+
+@pytest.mark.model
+async def test_required_tool_choice_gives_every_branch_a_valid_call(
+    vllm_backend: VLLMBackend,  # noqa: F811
+) -> None:
+    """Constrained decoding: k seeded branches at temperature 1, each a call that fits."""
+    from langgraph_scaling.verifiers.tool_call import check_args
+
+    calculator = {
+        "type": "function",
+        "function": {
+            "name": "calculator",
+            "description": "Evaluate an arithmetic expression (numbers and + - * / **).",
+            "parameters": {
+                "type": "object",
+                "properties": {"expression": {"type": "string"}},
+                "required": ["expression"],
+            },
+        },
+    }
+    k = 4
+    request = SampleRequest(
+        [HumanMessage("What is 17 times 23? Use the calculator.")],
+        n=k,
+        seeds=list(range(100, 100 + k)),
+        temperature=1.0,
+        max_tokens=96,
+        tools=[calculator],
+        tool_choice="required",
+    )
+    samples: list[Sample] = []
+
+    async def emit(sample: Sample) -> None:
+        samples.append(sample)
+
+    await vllm_backend.sample(request, emit)
+    assert sorted(s.index for s in samples) == list(range(k))
+    schema = calculator["function"]["parameters"]
+    for sample in samples:
+        message = sample.message
+        assert message is not None, sample.error
+        assert message.invalid_tool_calls == [], message
+        assert message.tool_calls, message
+        for call in message.tool_calls:
+            assert call["name"] == "calculator" and call["id"], call
+            assert check_args(call["args"], schema, tool="calculator") == [], call
+        assert sample.finish_reason == "tool_calls"

@@ -46,7 +46,7 @@ from langgraph_scaling.backends._vllm_engine import (
     log_size,
     shutdown_engine,
 )
-from langgraph_scaling.backends._vllm_tools import parse_output
+from langgraph_scaling.backends._vllm_tools import parse_output, sampling_options
 from langgraph_scaling.errors import BackendError, BackendUnavailableError, ConfigError
 
 __all__ = ["VLLMBackend", "VLLMOptions", "seed_runs", "token_logprobs"]
@@ -320,10 +320,7 @@ class VLLMBackend:
         from vllm import SamplingParams
         from vllm.sampling_params import RequestOutputKind
 
-        extra = dict(request.extra)
-        if request.tools and request.tool_choice != "none":
-            # Tool-call tags can be special tokens; the parser must see them (as vLLM does).
-            extra.setdefault("skip_special_tokens", False)
+        extra = sampling_options(request)  # a forced tool choice: structured outputs
         try:
             return SamplingParams(
                 n=count,
