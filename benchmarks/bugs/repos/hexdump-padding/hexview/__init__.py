@@ -1,5 +1,5 @@
 """``hexdump``-style views of bytes."""
 
-from hexview.dump import hexdump, printable
+from hexview.dump import hexdump, printable, undump
 
-__all__ = ["hexdump", "printable"]
+__all__ = ["hexdump", "printable", "undump"]

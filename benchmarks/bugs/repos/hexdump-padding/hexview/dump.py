@@ -12,3 +12,12 @@ def hexdump(data: bytes, width: int = 8) -> str:
         hex_part += "   " * (width - len(chunk))
         lines.append(f"{offset:08x}  {hex_part}  |{printable(chunk)}|")
     return "\n".join(lines)
+
+
+def undump(text: str) -> bytes:
+    """The bytes of a ``hexdump`` listing, read back from its hex column."""
+    out = bytearray()
+    for line in text.splitlines():
+        hex_part = line[10 : line.index("|")]
+        out.extend(bytes.fromhex(hex_part))
+    return bytes(out)

@@ -1,4 +1,4 @@
-from hexview import hexdump, printable
+from hexview import hexdump, printable, undump
 
 
 def test_printable():
@@ -26,3 +26,8 @@ def test_ascii_column_lines_up():
 
 def test_empty():
     assert hexdump(b"") == ""
+
+
+def test_undump_round_trip():
+    data = bytes(range(0, 256, 7))
+    assert undump(hexdump(data, width=6)) == data
