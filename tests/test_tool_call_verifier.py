@@ -165,3 +165,105 @@ async def test_a_broken_tool_schema_stops_the_check_rather_than_passing_it() -> 
     tools = [_tool("add", {"properties": {"a": {"type": "int"}}})]
     with pytest.raises(VerifierError, match="tool 'add'"):
         await ToolCallVerifier().verify(_calls(("add", {"a": 1})), VerifyContext(tools=tools))
+
+
+# -- a branch that had to call a tool -------------------------------------------------------
+
+_EXPRESSION = {"expression": {"type": "string"}}
+_CALC = _tool(
+    "calculator", {"type": "object", "properties": _EXPRESSION, "required": ["expression"]}
+)
+_FENCED = 'Sure!\n```json\n{"name": "calculator", "arguments": {"expression": "6*7"}}\n```'
+
+
+def _text(text: str) -> Candidate:
+    return Candidate(index=0, message=AIMessage(text), status="ok")
+
+
+@pytest.mark.parametrize(
+    ("tool_choice", "candidate", "feedback"),
+    [
+        ("auto", _text("42"), ""),
+        (None, _text("42"), ""),
+        ("required", _text("42"), "expected a tool call, got a text answer"),
+        ("any", _text("42"), "expected a tool call, got a text answer"),
+        (
+            {"type": "function", "function": {"name": "calculator"}},
+            _text("42"),
+            "expected a call to 'calculator' (tool_choice requires it), got a text answer",
+        ),
+        ("required", _calls(("calculator", {"expression": "6*7"})), ""),
+        ("calculator", _calls(("calculator", {"expression": "6*7"})), ""),
+        (
+            "auto",
+            _text(_FENCED),
+            "wrote a call to 'calculator' as JSON text instead of calling the tool; "
+            "make a real tool call",
+        ),
+        (
+            "required",
+            _text('<tool_call>\n[{"name": "calculator", "parameters": {}}]\n</tool_call>'),
+            "wrote a call to 'calculator' as JSON text instead of calling the tool; "
+            "make a real tool call",
+        ),
+        ("auto", _text('The answer is {"value": 42} and the tool was "calculator".'), ""),
+        ("auto", _text('```json\n{"name": "search", "arguments": {}}\n```'), ""),
+    ],
+    ids=[
+        "auto-text",
+        "unset-text",
+        "required-text",
+        "any-text",
+        "named-text",
+        "required-call",
+        "named-call",
+        "auto-fenced-json",
+        "required-tagged-json",
+        "auto-json-that-is-no-call",
+        "auto-json-for-an-unbound-tool",
+    ],
+)
+async def test_a_branch_that_had_to_call_a_tool_and_wrote_text_fails(
+    tool_choice: Any, candidate: Candidate, feedback: str
+) -> None:
+    context = VerifyContext(tools=[_CALC], extras={"tool_choice": tool_choice})
+    verdict = await ToolCallVerifier().verify(candidate, context)
+    assert verdict.feedback == feedback
+    assert verdict.passed is (not feedback)
+    assert verdict.score == (0.0 if feedback else 1.0)
+
+
+async def test_a_named_tool_choice_fails_a_call_to_another_tool() -> None:
+    tools = [_CALC, _tool("clock", {"type": "object"})]
+    context = VerifyContext(tools=tools, extras={"tool_choice": "calculator"})
+    verdict = await ToolCallVerifier().verify(_calls(("clock", {})), context)
+    assert not verdict.passed
+    assert verdict.feedback == "called 'clock', but tool_choice requires 'calculator'"
+
+
+@pytest.mark.parametrize(
+    ("tool_choice", "winner_calls"), [("required", 1), ("auto", 0)], ids=["required", "auto"]
+)
+async def test_scaled_chat_model_tells_the_verifier_its_tool_choice(
+    tool_choice: str, winner_calls: int
+) -> None:
+    from langgraph_scaling import ScaledChatModel, ScalingPolicy, collect_reports
+    from langgraph_scaling.testing import ScriptedChatModel, tool_call
+
+    script = ["42", "42", tool_call("calculator", {"expression": "6*7"})]
+    policy = ScalingPolicy(
+        router=3,
+        max_concurrency=1,
+        selection="weighted_vote",  # the ReAct agent's: failed verdicts weigh nothing
+        verifiers=[ToolCallVerifier()],
+        keep_candidates=True,
+    )
+    model = ScaledChatModel(ScriptedChatModel(script=script), policy=policy)
+    with collect_reports() as reports:
+        answer = await model.bind_tools([_CALC], tool_choice=tool_choice).ainvoke("6*7?")
+    assert len(answer.tool_calls) == winner_calls  # auto: the two text answers outvote it
+    (report,) = reports
+    verdicts = [c.verdicts[0] for c in report.candidates]
+    assert [v.passed for v in verdicts] == [tool_choice == "auto"] * 2 + [True]
+    if tool_choice == "required":
+        assert verdicts[0].feedback == "expected a tool call, got a text answer"

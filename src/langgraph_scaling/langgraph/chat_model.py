@@ -167,7 +167,12 @@ class ScaledChatModel(BaseChatModel):
         name = step_name(self.step, current_config(), "model")
         with _runs_under(callbacks):
             outcome = await run_scaled(
-                sampler, self.policy, step=name, messages=messages, tools=tools
+                sampler,
+                self.policy,
+                step=name,
+                messages=messages,
+                tools=tools,
+                extras={"tool_choice": tool_choice},  # ToolCallVerifier: was a call required?
             )
         assert outcome.winner.message is not None  # model branches always carry a message
         report = outcome.report.model_dump(mode="json", exclude={"candidates"})

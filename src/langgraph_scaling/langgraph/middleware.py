@@ -154,6 +154,7 @@ class ScalingMiddleware(AgentMiddleware):
             tools=tools,
             state=request.state,
             runtime_context=context,
+            extras={"tool_choice": request.tool_choice},
         )
         response: ModelResponse[Any] = outcome.winner.update
         report = outcome.report.model_dump(mode="json", exclude={"candidates"})

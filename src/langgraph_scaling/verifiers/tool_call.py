@@ -10,6 +10,14 @@ closed, so an argument the tool does not declare fails the call.
 A tool whose schema is not valid JSON Schema (an unknown ``type``, a ``$ref`` to nowhere)
 cannot be checked at all: :class:`~langgraph_scaling.errors.VerifierError`, naming the tool.
 
+A branch that was required to call a tool fails when it answered with text: the step's
+``tool_choice`` (``context.extras["tool_choice"]``, set by ``ScaledChatModel`` and
+``ScalingMiddleware``) is ``"required"``, ``"any"``, ``True`` or names a tool (then the call
+must be to that tool), or the verifier was built with ``require_tool_call=True``. Whatever
+the ``tool_choice``, a text answer that *writes* a call to a bound tool as JSON (fenced,
+bare or in ``<tool_call>`` tags: what small models do instead of calling) fails with
+feedback saying so; any other text answer passes unless a call was required.
+
 Example:
     >>> schema = {"type": "object", "required": ["n"],
     ...           "properties": {"n": {"type": "integer", "minimum": 0}}}
@@ -24,7 +32,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from jsonschema import ValidationError, validators
@@ -36,7 +44,7 @@ from langgraph_scaling.errors import VerifierError
 from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.verifiers.protocol import VerifyContext
 
-__all__ = ["ToolCallVerifier", "check_args"]
+__all__ = ["ToolCallVerifier", "check_args", "required_tool", "written_calls"]
 
 _OPEN = frozenset(
     {"additionalProperties", "patternProperties", "unevaluatedProperties", "$ref"}
@@ -44,6 +52,10 @@ _OPEN = frozenset(
 )
 """Keywords beside ``properties`` that decide about extra keys themselves."""
 _CLIP = 300
+_NOT_FORCED = (None, False, "auto", "none")
+_CALL_KEYS = frozenset({"name", "arguments", "parameters", "args", "id", "type", "function"})
+_JSON_STARTS = 40
+"""At most this many ``{``/``[`` positions of a text answer are tried as written calls."""
 
 
 def _closed(schema: Any) -> Any:
@@ -141,11 +153,76 @@ def check_args(
     return list(dict.fromkeys(line for error in errors for line in _problems(error)))
 
 
+def required_tool(tool_choice: Any) -> str | bool:
+    """Whether ``tool_choice`` requires a call: the forced tool's name, ``True`` or ``False``.
+
+    Example:
+        >>> [required_tool(c) for c in (None, "auto", "none", "any", "required", True)]
+        [False, False, False, True, True, True]
+        >>> required_tool("add"), required_tool({"type": "function", "function": {"name": "add"}})
+        ('add', 'add')
+    """
+    if tool_choice in _NOT_FORCED:
+        return False
+    if tool_choice in ("any", "required", True):
+        return True
+    if isinstance(tool_choice, str):
+        return tool_choice
+    if isinstance(tool_choice, Mapping):
+        function = tool_choice.get("function", tool_choice)
+        name = function.get("name") if isinstance(function, Mapping) else None
+        if isinstance(name, str):
+            return name
+    return True
+
+
+def _call_name(value: Any, tools: Collection[str]) -> str | None:
+    """The bound tool ``value`` (a decoded JSON value) calls, if it is shaped as a call."""
+    if isinstance(value, list) and value:
+        names = [_call_name(item, tools) for item in value]
+        return names[0] if all(names) else None
+    if not isinstance(value, Mapping) or not value.keys() <= _CALL_KEYS:
+        return None
+    function = value.get("function")
+    if isinstance(function, Mapping):
+        return _call_name(function, tools)
+    name = value.get("name")
+    return name if isinstance(name, str) and name in tools else None
+
+
+def written_calls(text: str, tools: Collection[str]) -> list[str]:
+    """Names of bound tools that ``text`` writes a call to as JSON instead of calling them.
+
+    Example:
+        >>> answer = 'Sure!\\n```json\\n{"name": "add", "arguments": {"a": 1}}\\n```'
+        >>> written_calls(answer, {"add"}), written_calls(answer, {"sub"})
+        (['add'], [])
+        >>> written_calls('The result is {"a": 1}.', {"add"})
+        []
+    """
+    decoder = json.JSONDecoder()
+    found: list[str] = []
+    starts = [m.start() for m in re.finditer(r"[{\[]", text)][:_JSON_STARTS]
+    end = 0
+    for start in starts:
+        if start < end:
+            continue
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        name = _call_name(value, tools)
+        if name is not None and name not in found:
+            found.append(name)
+    return found
+
+
 class ToolCallVerifier:
     """Passes a candidate whose every tool call names a bound tool with valid arguments.
 
-    A text answer (no tool calls) passes unless ``require_tool_call`` is set. Invalid tool
-    calls (unparsable arguments) always fail.
+    A text answer (no tool calls) passes unless a call was required (``require_tool_call``,
+    or the step's ``tool_choice``) or it writes a call to a bound tool as JSON text. Invalid
+    tool calls (unparsable arguments) always fail.
 
     Example:
         >>> import anyio
@@ -178,23 +255,27 @@ class ToolCallVerifier:
             for t in context.tools
             if "function" in t
         }
+        required = required_tool(context.extras.get("tool_choice")) or self.require_tool_call
         msg = candidate.message
         problems = [
             f"{bad.get('name')}: arguments are not valid JSON"
             for bad in (msg.invalid_tool_calls if msg is not None else [])
         ]
         calls = candidate.tool_calls
-        if not calls and self.require_tool_call and not problems:
-            problems.append("expected a tool call, got a text answer")
+        if not calls and not problems:
+            text = candidate.text or (msg.text if msg is not None else "")
+            problems.extend(_text_problems(text, schemas, required))
         for call in calls:
             name = call["name"]
             if name not in schemas:
                 problems.append(f"unknown tool {name!r}; bound tools: {sorted(schemas)}")
                 continue
+            if isinstance(required, str) and name != required:
+                problems.append(f"called {name!r}, but tool_choice requires {required!r}")
             found = check_args(call.get("args", {}), schemas[name], tool=name)
             problems.extend(f"{name}: {p}" for p in found)
         n_checks = max(1, len(calls))
-        score = 0.0 if problems else 1.0 if calls or not self.require_tool_call else 0.0
+        score = 0.0 if problems else 1.0
         if problems and calls:
             score = max(0.0, 1 - len(problems) / n_checks)
         return Verdict(
@@ -202,5 +283,21 @@ class ToolCallVerifier:
             passed=not problems,
             score=score,
             feedback="; ".join(problems),
-            details={"tool_calls": len(calls)},
+            details={"tool_calls": len(calls), "required": required},
         )
+
+
+def _text_problems(text: str, tools: Collection[str], required: str | bool) -> list[str]:
+    """What is wrong with a text answer (no tool calls): a call written as text, or none."""
+    written = written_calls(text, tools)
+    if written:
+        names = ", ".join(repr(n) for n in written)
+        return [
+            f"wrote a call to {names} as JSON text instead of calling the tool; "
+            "make a real tool call"
+        ]
+    if isinstance(required, str):
+        return [f"expected a call to {required!r} (tool_choice requires it), got a text answer"]
+    if required:
+        return ["expected a tool call, got a text answer"]
+    return []
