@@ -4,6 +4,13 @@ Shows drop-in use on a general agent: the only change from a plain LangGraph ReA
 that the chat model is wrapped in :class:`~langgraph_scaling.ScaledChatModel`. Branches
 whose tool calls name an unknown tool or break the tool's schema fail verification.
 
+The agent must act before it answers: its first model turn after a user message is bound
+with ``tool_choice="required"`` (``ReactAgentContext.first_tool_choice``), which vLLM
+backends enforce with constrained decoding, so even the embedded 0.5B model makes a real
+call instead of writing one as JSON text. Later turns, which read the tool results, are
+``"auto"``: the agent needs them to answer in text and end the loop (requiring a call on
+every turn would never end it). ``first_tool_choice="auto"`` gives LangGraph's usual agent.
+
 Example:
     >>> from langgraph_scaling.graphs.react_agent import graph
     >>> sorted(graph.get_graph().nodes)
@@ -15,9 +22,9 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
-from langchain_core.messages import SystemMessage
+from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.tools import BaseTool, tool
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
@@ -74,6 +81,9 @@ class ReactAgentContext(AgentContext):
     max_new_tokens: StrictInt | None = Field(default=256, ge=1)
     system_prompt: str = "You are a helpful assistant. Use the tools when they help."
     """The system message put before the conversation."""
+    first_tool_choice: Literal["auto", "required"] = "required"
+    """``tool_choice`` of the first model turn after a user message (later turns: ``"auto"``).
+    ``"required"``: the agent calls a tool before it answers."""
 
     def agent_policy(self) -> ScalingPolicy:
         """The agent step's policy: tool calls checked against the tools' schemas."""
@@ -87,7 +97,8 @@ def build_react_agent(tools: Sequence[BaseTool] = (calculator,), **compile_kwarg
     async def agent(state: MessagesState, runtime: Runtime[ReactAgentContext]) -> dict[str, Any]:
         ctx = runtime.context or ReactAgentContext()
         scaled = ScaledChatModel(ctx.backend(), policy=ctx.agent_policy(), step="agent")
-        model = scaled.bind_tools(tools)
+        must_act = isinstance(state["messages"][-1], HumanMessage)
+        model = scaled.bind_tools(tools, tool_choice=ctx.first_tool_choice if must_act else "auto")
         messages = [SystemMessage(ctx.system_prompt), *state["messages"]]
         return {"messages": [await model.ainvoke(messages)]}
 

@@ -70,6 +70,34 @@ async def test_react_agent_votes_tool_calls() -> None:
     assert out["messages"][-1].content == "42"
 
 
+async def test_react_agent_must_act_first_then_may_answer() -> None:
+    """The first turn after the user is bound with tool_choice="required", the next "auto";
+    a text answer to the first is outvoted by the one real call."""
+    model = ScriptedChatModel(
+        script=[
+            '```json\n{"name": "calculator", "arguments": {"expression": "6*7"}}\n```',
+            "42",
+            tool_call("calculator", {"expression": "6*7"}),
+            "42",
+        ]
+    )
+    # The context's own policy (JSON fields): weighted_vote over ToolCallVerifier verdicts.
+    out = await build_react_agent().ainvoke(
+        {"messages": [HumanMessage("What is 6 times 7?")]},
+        context=ReactAgentContext(model=model, router=3),
+    )
+    assert [m.content for m in out["messages"] if m.type == "tool"] == ["42"]
+    choices = [kw.get("tool_choice") for kw in model.call_kwargs]
+    assert choices == ["required"] * 3 + ["auto"] * 3
+    free = await build_react_agent().ainvoke(
+        {"messages": [HumanMessage("Hi")]},
+        context=ReactAgentContext(
+            model=ScriptedChatModel(script=["Hello!"]), router=2, first_tool_choice="auto"
+        ),
+    )
+    assert free["messages"][-1].content == "Hello!"
+
+
 def test_calculator_refuses_code() -> None:
     assert calculator.invoke({"expression": "__import__('os').system('true')"}).startswith("error")
     assert calculator.invoke({"expression": "2**10"}) == "1024"

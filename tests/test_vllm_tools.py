@@ -7,6 +7,7 @@ tokenizer; only the last test starts an engine (``model``).
 from __future__ import annotations
 
 import warnings
+from contextlib import aclosing
 from typing import Any
 
 import pytest
@@ -166,3 +167,33 @@ async def test_required_tool_choice_gives_every_branch_a_valid_call(
             assert call["name"] == "calculator" and call["id"], call
             assert check_args(call["args"], schema, tool="calculator") == [], call
         assert sample.finish_reason == "tool_calls"
+
+
+@pytest.mark.model
+async def test_react_graph_on_the_embedded_model_calls_its_calculator(
+    vllm_backend: VLLMBackend,  # noqa: F811
+) -> None:
+    """The prebuilt ReAct agent makes a real calculator call (first turn: tool_choice
+    required, constrained) and the ToolNode runs it. Stops there: what the 0.5B model does
+    with the result (answer, or call again) is not what this test is about."""
+    from langgraph_scaling.graphs.react_agent import ReactAgentContext, build_react_agent
+
+    graph = build_react_agent()
+    messages: list[Any] = []
+    states = graph.astream(
+        {"messages": [HumanMessage("What is 17 times 23?")]},
+        context=ReactAgentContext(model=vllm_backend, router=2, max_new_tokens=96),
+        stream_mode="values",
+    )
+    async with aclosing(states):
+        async for state in states:
+            messages = state["messages"]
+            if any(m.type == "tool" for m in messages):
+                break
+    calls = [c for m in messages if m.type == "ai" for c in m.tool_calls]
+    tool_messages = [m for m in messages if m.type == "tool"]
+    assert calls and calls[0]["name"] == "calculator", messages
+    assert tool_messages and tool_messages[0].tool_call_id == calls[0]["id"]
+    assert not str(tool_messages[0].content).startswith("error"), tool_messages[0]
+    first = messages[1].response_metadata["scaling"]
+    assert first["winner_passed"] is True, first  # the committed call passed ToolCallVerifier
