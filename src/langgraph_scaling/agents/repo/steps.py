@@ -1,0 +1,273 @@
+"""The repository agent's scaled steps: a model turn, the edit, the reproduction test.
+
+Each is one :class:`~langgraph_scaling.ScaledChatModel` call whose policy is the run's
+policy with the step's own verifiers and vote key: a turn must call a tool
+(``tool_choice="required"``, checked by ``ToolCallVerifier``, voted by action); the edit's
+branches are tested by ``PatchVerifier`` on the workspace; the reproduction test's by
+:class:`~.verify.ReproductionVerifier`. Every branch's verdict is recorded
+(:class:`~.verify.Recorder`), so a failed edit step tells the model what each branch got
+wrong. Progress goes to ``stream_mode="custom"`` as ``agent_action`` events.
+
+Example:
+    >>> record(3, "read_file", {"path": "a.py"}, "a.py (2 lines)\\n...")["result"]
+    'a.py (2 lines)'
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
+from langchain_core.tools import BaseTool
+from langgraph.config import get_stream_writer
+from pydantic import ValidationError
+
+from langgraph_scaling.agents.repo.context import RepoAgentContext
+from langgraph_scaling.agents.repo.prompts import (
+    edit_request,
+    reproduction_added,
+    reproduction_request,
+)
+from langgraph_scaling.agents.repo.tools import LOOK_TOOLS, make_repo_tools
+from langgraph_scaling.agents.repo.verify import Attempt, Recorder, ReproductionVerifier, action_key
+from langgraph_scaling.agents.repo.workspace import Workspace
+from langgraph_scaling.edits import EditError, parse_edits
+from langgraph_scaling.langgraph import ScaledChatModel
+from langgraph_scaling.verifiers.patch import PatchVerifier
+from langgraph_scaling.verifiers.tool_call import ToolCallVerifier
+
+if TYPE_CHECKING:
+    from langgraph_scaling.agents.repo.graph import RepoState
+
+__all__ = [
+    "agent_turn",
+    "edit_step",
+    "emit",
+    "record",
+    "reproduce_step",
+    "run_look_tools",
+]
+
+
+def emit(event: dict[str, Any]) -> None:
+    """Send a progress event to ``stream_mode="custom"`` (nothing outside a graph)."""
+    try:
+        writer = get_stream_writer()
+    except RuntimeError:
+        return
+    writer(event)
+
+
+def record(turn: int, tool: str, args: Mapping[str, Any], result: str) -> dict[str, Any]:
+    """One ``actions`` entry (and its progress event): short arguments, the result's first
+    line."""
+    shown = {k: (v if len(str(v)) <= 80 else f"{str(v)[:77]}...") for k, v in args.items()}
+    first = result.strip().splitlines()[0] if result.strip() else ""
+    action = {"turn": turn, "tool": tool, "args": shown, "result": first[:200]}
+    emit({"event": "agent_action", **action})
+    return action
+
+
+def _workspace(state: RepoState) -> Workspace:
+    return Workspace(Path(state["repo"]), state.get("changes") or {})
+
+
+def _tools(state: RepoState, ctx: RepoAgentContext, ws: Workspace | None = None) -> list[BaseTool]:
+    return make_repo_tools(
+        ws or _workspace(state),
+        state["test_command"],
+        timeout=ctx.test_timeout,
+        protected=ctx.protected,
+    )
+
+
+async def agent_turn(state: RepoState, ctx: RepoAgentContext) -> RepoState:
+    """One model turn that must call a tool; branches vote on the action."""
+    base = ctx.step_policy()
+    policy = base.model_copy(update={"verifiers": (ToolCallVerifier(),), "vote_key": action_key})
+    model = ScaledChatModel(ctx.backend(), policy=policy, step="agent")
+    bound = model.bind_tools(_tools(state, ctx), tool_choice="required")
+    message = await bound.ainvoke(state["messages"])
+    return {
+        "messages": [message],
+        "steps": state.get("steps", 0) + 1,
+        "reports": [message.response_metadata["scaling"]],
+    }
+
+
+async def _call(tool: BaseTool, args: dict[str, Any]) -> str:
+    try:
+        return str(await tool.ainvoke(args))
+    except (ValidationError, TypeError, EditError) as err:
+        return f"error: bad arguments for {tool.name}: {str(err).splitlines()[0]}"
+
+
+async def run_look_tools(state: RepoState, ctx: RepoAgentContext) -> RepoState:
+    """Answer each tool call of the last turn (the looking tools run; others are refused)."""
+    last = state["messages"][-1]
+    turn = state.get("steps", 0)
+    calls = last.tool_calls if isinstance(last, AIMessage) else []
+    if not calls:
+        names = ", ".join([*LOOK_TOOLS, "edit", "finish"])
+        nudge = HumanMessage(f"Call one of the tools ({names}).")
+        return {"messages": [nudge], "actions": [record(turn, "(no tool call)", {}, "")]}
+    tools = {t.name: t for t in _tools(state, ctx)}
+    answers: list[AnyMessage] = []
+    actions = []
+    for call in calls:
+        name, args = str(call["name"]), dict(call.get("args") or {})
+        if name in LOOK_TOOLS:
+            result = await _call(tools[name], args)
+        else:
+            result = f"error: no tool {name!r}; call one of {', '.join(tools)}, one at a time"
+        answers.append(ToolMessage(result, tool_call_id=call.get("id") or name, name=name))
+        actions.append(record(turn, name, args, result))
+    return {"messages": answers, "actions": actions}
+
+
+def _kept(attempt: Attempt, root: Path, ctx: RepoAgentContext) -> dict[str, str | None]:
+    """The files a verified edit changes (protected ones left out when restored)."""
+    edits = parse_edits(attempt.text, root, files=())
+    restored = set(attempt.verdict.details.get("restored") or ())
+    return {c.path: c.after for c in edits.without(restored).changes}
+
+
+def _feedback(attempts: list[Attempt]) -> str:
+    """What every branch of a failed edit step got wrong, briefly."""
+    lines = ["FAILED: no branch's edit passed the tests; nothing was changed."]
+    for a in sorted(attempts, key=lambda a: a.index):
+        text = a.verdict.feedback.strip() or "(no feedback)"
+        lines.append(f"- branch {a.index}: {text[:600]}")
+    return "\n".join(lines)
+
+
+def _better(
+    best: dict[str, Any] | None, attempts: list[Attempt], root: Path, ctx: RepoAgentContext
+) -> dict[str, Any] | None:
+    """The best edit so far that parses and leaves the tests alone (for ``best_effort``)."""
+    usable = [
+        a
+        for a in attempts
+        if not {"edit_error", "protected"} & a.verdict.details.keys()
+        and a.verdict.details.get("form")
+    ]
+    if not usable:
+        return best
+    top = max(usable, key=lambda a: (a.verdict.score, -a.index))
+    if best is not None and best["score"] >= top.verdict.score:
+        return best
+    try:
+        changes = _kept(top, root, ctx)
+    except EditError:
+        return best
+    return {"changes": changes, "score": top.verdict.score, "feedback": top.verdict.feedback}
+
+
+async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
+    """k branches write the edit; the patch verifier tests each on the workspace."""
+    last = state["messages"][-1]
+    assert isinstance(last, AIMessage)
+    call = next(c for c in last.tool_calls if c["name"] == "edit")
+    turn = state.get("steps", 0) + 1
+    ws = _workspace(state)
+    base = ctx.step_policy()
+    with tempfile.TemporaryDirectory(prefix="repo-agent-edit-") as tmp:
+        root = ws.materialise(Path(tmp) / "repo")
+        verifier = PatchVerifier(
+            root,
+            state["test_command"],
+            timeout=ctx.test_timeout,
+            protected=ctx.protected,
+            protect=ctx.protect,
+        )
+        recorder = Recorder(verifier)
+        policy = base.model_copy(update={"verifiers": (recorder,), "vote_key": "text"})
+        model = ScaledChatModel(ctx.backend(), policy=policy, step="edit")
+        prompt = [*state["messages"][:-1], edit_request(str(call["args"].get("edit", "")))]
+        answer = await model.ainvoke(prompt)
+        report = answer.response_metadata["scaling"]
+        won = recorder.get(report.get("winner"))
+        passed = won is not None and won.verdict.passed
+        changes = {**ws.changes, **_kept(won, root, ctx)} if passed and won else None
+        best = None if passed else _better(state.get("best_edit"), recorder.attempts, root, ctx)
+    if passed and won is not None:
+        text = f"PASSED: the edit of branch {won.index} is applied. {won.verdict.feedback}"
+    else:
+        text = _feedback(recorder.attempts)
+    answers: list[AnyMessage] = [
+        ToolMessage(
+            text if c is call else "not run: call one tool at a time",
+            tool_call_id=c.get("id") or c["name"],
+            name=str(c["name"]),
+        )
+        for c in last.tool_calls
+    ]
+    update: RepoState = {
+        "messages": answers,
+        "steps": turn,
+        "reports": [report],
+        "actions": [record(turn, "edit", {"branches": report.get("launched")}, text)],
+    }
+    if passed and changes is not None:
+        update |= {
+            "changes": changes,
+            "outcome": "fixed",
+            "reason": f"A verified edit (branch {won.index if won else '?'} of the edit step at "
+            f"turn {turn}) makes the tests pass.",
+        }
+    else:
+        update["best_edit"] = best
+    return update
+
+
+def _repro_path(ws: Workspace) -> str:
+    folder = "tests/" if any(f.startswith("tests/") for f in ws.files()) else ""
+    return f"{folder}test_issue_reproduction.py"
+
+
+async def reproduce_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
+    """Write a test that fails on the original code; add it, or end with ``no_fix``."""
+    ws = _workspace(state)
+    path = _repro_path(ws)
+    turn = state.get("steps", 0) + 1
+    base = ctx.step_policy()
+    with tempfile.TemporaryDirectory(prefix="repo-agent-repro-") as tmp:
+        root = ws.materialise(Path(tmp) / "repo")
+        (root / path).touch()  # so that a whole-file answer for the new test parses
+        check = ReproductionVerifier(
+            root, state["test_command"], test_globs=ctx.protected, timeout=ctx.test_timeout
+        )
+        recorder = Recorder(check)
+        policy = base.model_copy(update={"verifiers": (recorder,), "vote_key": "text"})
+        model = ScaledChatModel(ctx.backend(), policy=policy, step="reproduce")
+        answer = await model.ainvoke([*state["messages"], reproduction_request(path)])
+        report = answer.response_metadata["scaling"]
+        won = recorder.get(report.get("winner"))
+        added = (
+            {c.path: c.after for c in parse_edits(won.text, root).changes}
+            if won is not None and won.verdict.passed
+            else None
+        )
+    text = won.verdict.feedback if won is not None else "no branch finished"
+    update: RepoState = {
+        "steps": turn,
+        "reports": [report],
+        "actions": [record(turn, "reproduce", {"path": path}, text)],
+    }
+    if added is None:
+        update["outcome"] = "no_fix"
+        update["reason"] = (
+            "Every test passes before any edit, and no branch wrote a test that fails on "
+            f"the original code ({text.splitlines()[0] if text else 'no feedback'})."
+        )
+        return update
+    files = sorted(added)
+    update |= {
+        "changes": {**ws.changes, **added},
+        "reproduction_test": files,
+        "messages": [reproduction_added(", ".join(files), text)],
+    }
+    return update

@@ -1,0 +1,165 @@
+"""The repository agent's tools: look around, run the tests, edit, finish.
+
+:func:`make_repo_tools` binds them to one :class:`~.workspace.Workspace`. The agent's graph
+runs the looking tools (``list_files``, ``read_file``, ``search_code``, ``run_tests``)
+itself and treats ``edit`` and ``finish`` as actions: an ``edit`` call starts the scaled,
+test-verified edit step, ``finish`` ends the run. Called directly, ``edit`` checks the edit
+in the sandbox without applying it and ``finish`` echoes its summary. Every answer is
+compact text, capped so that a small model's context is not flooded.
+
+Example:
+    >>> import tempfile
+    >>> repo = Path(tempfile.mkdtemp())
+    >>> _ = (repo / "a.py").write_text("def f():\\n    return 1\\n")
+    >>> tools = {t.name: t for t in make_repo_tools(Workspace(repo), ["python", "-m", "pytest"])}
+    >>> sorted(tools)
+    ['edit', 'finish', 'list_files', 'read_file', 'run_tests', 'search_code']
+    >>> print(tools["read_file"].invoke({"path": "a.py"}))
+    a.py (2 lines)
+       1  def f():
+       2      return 1
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from langchain_core.tools import BaseTool, StructuredTool
+
+from langgraph_scaling.agents.repo.workspace import Workspace, run_suite, summarise_output
+from langgraph_scaling.edits import EditError
+from langgraph_scaling.verifiers.patch import DEFAULT_PROTECTED, PatchVerifier
+
+__all__ = ["ACTION_TOOLS", "LOOK_TOOLS", "make_repo_tools", "suite_text"]
+
+LOOK_TOOLS = ("list_files", "read_file", "search_code", "run_tests")
+"""Tools the graph runs as they are."""
+ACTION_TOOLS = ("edit", "finish")
+"""Tools the graph turns into steps: the verified edit, the end of the run."""
+
+_MAX_FILES = 200
+_MAX_LINES = 200
+_MAX_HITS = 40
+
+
+def suite_text(exit_code: int | None, output: str) -> str:
+    """A test run as the model sees it: a verdict line, then the useful output."""
+    verdict = "all tests pass" if exit_code == 0 else f"tests FAIL (exit {exit_code})"
+    return f"{verdict}\n{summarise_output(output)}"
+
+
+def _list_files(ws: Workspace, path: str = "") -> str:
+    prefix = path.strip().strip("/")
+    names = [f for f in ws.files() if not prefix or f == prefix or f.startswith(prefix + "/")]
+    if not names:
+        return f"no files under {prefix!r}"
+    shown = names[:_MAX_FILES]
+    more = f"\n... and {len(names) - len(shown)} more" if len(names) > len(shown) else ""
+    return "\n".join(shown) + more
+
+
+def _read_file(ws: Workspace, path: str, start: int = 1, end: int | None = None) -> str:
+    try:
+        text = ws.read(path)
+    except EditError as err:
+        return f"error: {err.reason}"
+    if text is None:
+        return f"error: no file {path!r}; list_files shows what exists"
+    lines = text.splitlines()
+    first = max(1, start)
+    last = min(len(lines), end if end is not None else first + _MAX_LINES - 1)
+    last = min(last, first + _MAX_LINES - 1)
+    body = "\n".join(f"{n:4d}  {lines[n - 1]}" for n in range(first, last + 1))
+    head = f"{path} ({len(lines)} lines)"
+    if first > 1 or last < len(lines):
+        head += f", lines {first}-{last}"
+    more = f"\n[more: read_file(path, start={last + 1})]" if last < len(lines) else ""
+    return f"{head}\n{body}{more}"
+
+
+def _search_code(ws: Workspace, pattern: str, path: str = "") -> str:
+    try:
+        rx = re.compile(pattern)
+    except re.error:
+        rx = re.compile(re.escape(pattern))
+    hits: list[str] = []
+    total = 0
+    prefix = path.strip().strip("/")
+    for name in ws.files():
+        if prefix and not (name == prefix or name.startswith(prefix + "/")):
+            continue
+        text = ws.read(name) or ""
+        for number, line in enumerate(text.splitlines(), 1):
+            if rx.search(line):
+                total += 1
+                if len(hits) < _MAX_HITS:
+                    hits.append(f"{name}:{number}: {line.strip()[:160]}")
+    if not hits:
+        return f"no match for {pattern!r}"
+    more = f"\n... {total - len(hits)} more matches" if total > len(hits) else ""
+    return "\n".join(hits) + more
+
+
+def make_repo_tools(
+    workspace: Workspace,
+    test_command: Sequence[str],
+    *,
+    timeout: float = 60.0,
+    protected: Sequence[str] = DEFAULT_PROTECTED,
+) -> list[BaseTool]:
+    """The six tools over ``workspace``; tests run with ``test_command`` in the sandbox."""
+    command = list(test_command)
+
+    def list_files(path: str = "") -> str:
+        """List the repository's files (optionally only those under a folder)."""
+        return _list_files(workspace, path)
+
+    def read_file(path: str, start: int = 1, end: int | None = None) -> str:
+        """Show a file with line numbers (200 lines at a time; start/end pick the lines)."""
+        return _read_file(workspace, path, start, end)
+
+    def search_code(pattern: str, path: str = "") -> str:
+        """Find lines matching a regular expression (or plain text) in the repository."""
+        return _search_code(workspace, pattern, path)
+
+    async def run_tests() -> str:
+        """Run the repository's tests and show the failures and the summary line."""
+        with tempfile.TemporaryDirectory(prefix="repo-agent-") as tmp:
+            root = workspace.materialise(Path(tmp) / "repo")
+            run = await run_suite(root, command, limit_s=timeout)
+        return suite_text(run.exit_code, run.output)
+
+    async def edit(edit: str) -> str:
+        """Change the code. `edit` names the file, then SEARCH/REPLACE blocks:
+        path/to/file.py
+        ```python
+        <<<<<<< SEARCH
+        exact lines to find
+        =======
+        the lines to put instead
+        >>>>>>> REPLACE
+        ```
+        (a whole function or a unified diff also works). Never edit the tests."""
+        with tempfile.TemporaryDirectory(prefix="repo-agent-") as tmp:
+            root = workspace.materialise(Path(tmp) / "repo")
+            verifier = PatchVerifier(root, command, timeout=timeout, protected=protected)
+            verdict = await verifier.check_patch(edit)
+        return f"{'PASSED' if verdict.passed else 'FAILED'}\n{verdict.feedback}"
+
+    def finish(summary: str) -> str:
+        """Stop: say what you found or fixed."""
+        return summary
+
+    tools: list[BaseTool] = [
+        StructuredTool.from_function(list_files),
+        StructuredTool.from_function(read_file),
+        StructuredTool.from_function(search_code),
+        StructuredTool.from_function(coroutine=run_tests),
+        StructuredTool.from_function(coroutine=edit),
+        StructuredTool.from_function(finish),
+    ]
+    order = [*LOOK_TOOLS, *ACTION_TOOLS]
+    return sorted(tools, key=lambda t: order.index(t.name))

@@ -1,0 +1,145 @@
+"""The repository agent's checks: a reproduction test must fail, and every branch is recorded.
+
+:class:`ReproductionVerifier` passes a proposed test file only if it adds or changes test
+files alone and the test command, run in the sandbox with it added, *fails* on the code as
+it is (pytest's exit status 1: tests ran and failed; a collection error does not count).
+:class:`Recorder` wraps any verifier and keeps each branch's answer and verdict, so the agent
+can tell the model what went wrong in every branch. :func:`action_key` votes a model turn
+by its action: all ``edit`` calls are one vote (the edit step then scales the edit itself),
+other calls by name and arguments.
+
+Example:
+    >>> import anyio
+    >>> from langgraph_scaling.testing import tool_call
+    >>> c = Candidate(index=0, status="ok", message=tool_call("edit", {"edit": "x"}))
+    >>> anyio.run(action_key, c, VerifyContext())
+    'tools:edit'
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import anyio
+
+from langgraph_scaling.agents.repo.tools import suite_text
+from langgraph_scaling.agents.repo.workspace import Workspace, run_suite
+from langgraph_scaling.edits import EditError, matches_any, parse_edits
+from langgraph_scaling.report import Candidate, Verdict
+from langgraph_scaling.selection.keys import compute_key, tool_calls_key
+from langgraph_scaling.verifiers.protocol import Verifier, VerifyContext
+
+__all__ = ["Attempt", "Recorder", "ReproductionVerifier", "action_key"]
+
+
+async def action_key(candidate: Candidate, context: VerifyContext) -> str:
+    """Vote key of a model turn: ``edit``/``finish`` by name alone, other calls in full."""
+    calls = candidate.tool_calls
+    for action in ("edit", "finish"):
+        if any(str(c["name"]).strip().lower() == action for c in calls):
+            return f"tools:{action}"
+    return tool_calls_key(calls) if calls else compute_key(candidate)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One branch's answer and the verdict it got."""
+
+    index: int
+    text: str
+    verdict: Verdict
+
+
+class Recorder:
+    """A verifier that delegates to ``inner`` and keeps every (branch, answer, verdict)."""
+
+    def __init__(self, inner: Verifier) -> None:
+        self.inner = inner
+        self.attempts: list[Attempt] = []
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    async def verify(self, candidate: Candidate, context: VerifyContext) -> Verdict:
+        verdict = await self.inner.verify(candidate, context)
+        self.attempts.append(Attempt(candidate.index, candidate.text, verdict))
+        return verdict
+
+    def get(self, index: int | None) -> Attempt | None:
+        """The attempt of branch ``index`` (the last one, when it was revised)."""
+        found = [a for a in self.attempts if a.index == index]
+        return found[-1] if found else None
+
+
+class ReproductionVerifier:
+    """Passes a new test that fails on ``root`` as it is; score 1 or 0.
+
+    Args:
+        root: the repository (a materialised workspace) the test is for.
+        test_command: the command that runs the tests.
+        test_globs: the files a reproduction test may add or change.
+        timeout: seconds the test command may take.
+    """
+
+    name = "reproduces_issue"
+
+    def __init__(
+        self,
+        root: Path,
+        test_command: Sequence[str],
+        *,
+        test_globs: Sequence[str],
+        timeout: float = 60.0,
+    ) -> None:
+        self.root = root
+        self.command = list(test_command)
+        self.test_globs = tuple(test_globs)
+        self.timeout = timeout
+
+    def _fail(self, feedback: str, **details: object) -> Verdict:
+        return Verdict(
+            verifier=self.name, passed=False, score=0.0, feedback=feedback, details=details
+        )
+
+    async def verify(self, candidate: Candidate, context: VerifyContext) -> Verdict:
+        """Parse the proposed test file, add it to a copy, run the tests: they must fail."""
+        try:
+            edits = await anyio.to_thread.run_sync(partial(parse_edits, candidate.text, self.root))
+        except EditError as err:
+            return self._fail(str(err), edit_error={"file": err.file, "reason": err.reason})
+        other = [p for p in edits.paths if not matches_any(p, self.test_globs)]
+        if other:
+            why = f"A reproduction test may only add test files; it changes {', '.join(other)}."
+            return self._fail(why, files=list(edits.paths))
+        ws = Workspace(self.root, {c.path: c.after for c in edits.changes})
+        with tempfile.TemporaryDirectory(prefix="repo-agent-repro-") as tmp:
+            run = await run_suite(
+                ws.materialise(Path(tmp) / "repo"), self.command, limit_s=self.timeout
+            )
+        details = {
+            "files": list(edits.paths),
+            "exit_code": run.exit_code,
+            "failing": list(run.failing),
+        }
+        shown = suite_text(run.exit_code, run.output)
+        if run.passed:
+            why = "The tests pass with this test added: it does not reproduce the issue."
+            return self._fail(why, **details)
+        pytest_like = any("pytest" in part for part in self.command)
+        own = [f for f in run.failing if f.split("::")[0] in edits.paths]
+        if pytest_like and (run.exit_code != 1 or not own):
+            return self._fail(
+                f"The test does not run cleanly (not a failing assertion):\n{shown}", **details
+            )
+        return Verdict(
+            verifier=self.name,
+            passed=True,
+            score=1.0,
+            feedback=f"The test fails on the current code, as it should:\n{shown}",
+            details=details,
+        )

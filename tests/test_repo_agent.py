@@ -1,0 +1,233 @@
+"""The repository agent on scripted fakes, real bug-corpus repositories and the real sandbox.
+
+Each test scripts the model's answers in call order (``max_concurrency=1`` keeps the
+branches of a step in order) and checks the mechanics: the tools really ran on the
+repository, each edit branch was verified in the sandbox, feedback went back to the model,
+the outcome and its reason.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import ToolMessage
+from langgraph.checkpoint.memory import InMemorySaver
+
+from langgraph_scaling import ScalingPolicy
+from langgraph_scaling.agents.repo import RepoAgentContext, build_repo_agent
+from langgraph_scaling.agents.repo.workspace import Workspace, summarise_output
+from langgraph_scaling.testing import ScriptedChatModel, tool_call
+
+pytestmark = pytest.mark.slow
+
+_PATH = Path(__file__).parent.parent / "benchmarks" / "bugs" / "corpus.py"
+if "bug_corpus" not in sys.modules:
+    _SPEC = importlib.util.spec_from_file_location("bug_corpus", _PATH)
+    assert _SPEC is not None and _SPEC.loader is not None
+    sys.modules["bug_corpus"] = importlib.util.module_from_spec(_SPEC)
+    _SPEC.loader.exec_module(sys.modules["bug_corpus"])
+corpus = sys.modules["bug_corpus"]
+
+COMMAND = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+MODULE = "descstats/summary.py"
+FIX = """descstats/summary.py
+```python
+<<<<<<< SEARCH
+    return (ordered[mid - 1] + ordered[mid]) // 2
+=======
+    return (ordered[mid - 1] + ordered[mid]) / 2
+>>>>>>> REPLACE
+```"""
+WRONG_FIX = FIX.replace(") / 2\n>>>", ") / 3\n>>>")
+MALFORMED = """descstats/summary.py
+```python
+<<<<<<< SEARCH
+    return ordered[mid] // 2
+=======
+    return ordered[mid] / 2
+>>>>>>> REPLACE
+```"""
+EDITS_TESTS = """tests/test_summary.py
+```python
+<<<<<<< SEARCH
+    assert median([1, 2, 3, 4]) == 2.5
+=======
+    assert median([1, 2, 3, 4]) == 2
+>>>>>>> REPLACE
+```"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return corpus.materialise("median-even", tmp_path / "median-even")
+
+
+def _context(model: ScriptedChatModel, *, edit_branches: int = 1, **fields: Any) -> Any:
+    policy = ScalingPolicy(router=edit_branches, selection="best", max_concurrency=1)
+    steps = {"agent": {"max_branches": 1}, "reproduce": {"max_branches": edit_branches}}
+    return RepoAgentContext(model=model, policy=policy, steps=steps, **fields)
+
+
+async def _run(repo: Path, model: ScriptedChatModel, **fields: Any) -> dict[str, Any]:
+    graph = build_repo_agent(checkpointer=InMemorySaver())
+    inputs = {"repo": str(repo), "issue": corpus.issue("median-even"), "test_command": COMMAND}
+    out: dict[str, Any] = await graph.ainvoke(
+        inputs, {"configurable": {"thread_id": "t"}}, context=_context(model, **fields)
+    )
+    return out
+
+
+def _tool_results(model: ScriptedChatModel) -> list[str]:
+    """The tool answers the model saw in its last call."""
+    return [str(m.content) for m in model.calls[-1] if isinstance(m, ToolMessage)]
+
+
+async def test_multi_step_fix_lists_reads_tests_edits_and_is_fixed(repo: Path) -> None:
+    model = ScriptedChatModel(
+        script=[
+            tool_call("list_files", {}, "c1"),
+            tool_call("read_file", {"path": MODULE}, "c2"),
+            tool_call("run_tests", {}, "c3"),
+            tool_call("search_code", {"pattern": r"// 2"}, "c4"),
+            tool_call("edit", {"edit": "use true division"}, "c5"),
+            FIX,
+        ]
+    )
+    out = await _run(repo, model)
+    assert out["outcome"] == "fixed", out["reason"]
+    assert [a["tool"] for a in out["actions"]] == [
+        "run_tests", "list_files", "read_file", "run_tests", "search_code", "edit",
+    ]  # fmt: skip
+    seen = _tool_results(model)
+    assert MODULE in seen[0]
+    assert "  21      return (ordered[mid - 1] + ordered[mid]) // 2" in seen[1]
+    assert "tests FAIL" in seen[2] and "3 failed" in seen[2]
+    assert f"{MODULE}:21:" in seen[3]
+    assert "+    return (ordered[mid - 1] + ordered[mid]) / 2" in out["diff"]
+    assert [r["step"] for r in out["reports"]] == ["agent"] * 5 + ["edit"]
+    assert out["reports"][-1]["winner_passed"] is True
+    assert out["applied"] is False and "// 2" in (repo / MODULE).read_text()
+    run = corpus.run_tests(repo)
+    assert run.returncode == 1  # the repository itself is untouched
+
+
+async def test_malformed_branch_feeds_back_and_the_other_branch_passes(repo: Path) -> None:
+    model = ScriptedChatModel(
+        script=[
+            tool_call("edit", {"edit": "fix median"}, "e1"),
+            MALFORMED,  # edit step 1: both branches fail
+            WRONG_FIX,
+            tool_call("edit", {"edit": "fix median again"}, "e2"),
+            MALFORMED,  # edit step 2: the malformed branch fails, the other passes
+            FIX,
+        ]
+    )
+    out = await _run(repo, model, edit_branches=2, apply_edit=True)
+    assert out["outcome"] == "fixed", out["reason"]
+    (feedback,) = [m for m in model.calls[3] if isinstance(m, ToolMessage)]
+    assert "FAILED: no branch's edit passed" in str(feedback.content)
+    assert "- branch 0: The edit of descstats/summary.py cannot be applied" in feedback.content
+    assert "- branch 1: The patch applies, but" in feedback.content
+    edit_reports = [r for r in out["reports"] if r["step"] == "edit"]
+    assert [r["launched"] for r in edit_reports] == [2, 2]
+    assert [r["winner"] for r in edit_reports][-1] == 1
+    assert "branch 1" in out["reason"]
+    assert out["applied"] is True and corpus.run_tests(repo).returncode == 0
+
+
+async def test_an_edit_of_the_tests_is_rejected(repo: Path) -> None:
+    model = ScriptedChatModel(
+        script=[
+            tool_call("edit", {"edit": "change the test"}, "e1"),
+            EDITS_TESTS,
+            tool_call("finish", {"summary": "could not fix it"}, "f1"),
+        ]
+    )
+    out = await _run(repo, model)
+    assert out["outcome"] == "no_fix"
+    assert "The agent finished (could not fix it)" in out["reason"]
+    (feedback,) = _tool_results(model)
+    assert "protected test files (tests/test_summary.py)" in feedback
+    assert out["diff"] == "" and out["best_edit"] is None
+
+
+async def test_step_limit_keeps_the_best_unverified_edit(repo: Path) -> None:
+    model = ScriptedChatModel(script=[tool_call("edit", {"edit": "x"}, "e1"), WRONG_FIX])
+    out = await _run(repo, model, max_steps=2)
+    assert out["outcome"] == "best_effort"
+    assert "step limit (2 model turns)" in out["reason"] and "unverified" in out["reason"]
+    assert "+    return (ordered[mid - 1] + ordered[mid]) / 3" in out["diff"]
+
+
+REPRO = """tests/test_issue_reproduction.py
+```python
+from descstats import median
+
+
+def test_even_median_is_the_mean_of_the_middle_pair():
+    assert median([1, 2, 3, 4]) == 2.5
+```"""
+PASSING_REPRO = REPRO.replace("2.5", "2")  # what the buggy code returns
+
+
+def _hide_the_failing_tests(repo: Path) -> None:
+    tests = repo / "tests" / "test_summary.py"
+    text = tests.read_text()
+    for name in ("test_median_even_integers", "test_median_even_floats", "test_summary_of_even"):
+        start = text.index(f"def {name}")
+        end = text.index("\n\n\n", start) + 3
+        text = text[:start] + text[end:]
+    tests.write_text(text)
+    subprocess.run(["git", "commit", "-qam", "fewer tests"], cwd=repo, check=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e.x",
+                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e.x",
+                        "PATH": "/usr/bin:/bin"})  # fmt: skip
+
+
+async def test_reproduction_test_first_when_every_test_passes(repo: Path) -> None:
+    _hide_the_failing_tests(repo)
+    assert corpus.run_tests(repo).returncode == 0
+    model = ScriptedChatModel(
+        script=[PASSING_REPRO, REPRO, tool_call("edit", {"edit": "fix"}, "e1"), FIX, FIX]
+    )
+    out = await _run(repo, model, edit_branches=2)
+    assert out["outcome"] == "fixed", out["reason"]
+    assert out["reproduction_test"] == ["tests/test_issue_reproduction.py"]
+    assert out["reports"][0]["step"] == "reproduce" and out["reports"][0]["winner"] == 1
+    assert "+def test_even_median_is_the_mean_of_the_middle_pair():" in out["diff"]
+    assert "+    return (ordered[mid - 1] + ordered[mid]) / 2" in out["diff"]
+    told = [str(m.content) for m in model.calls[2] if m.type == "human"][-1]
+    assert "was added as tests/test_issue_reproduction.py" in told and "1 failed" in told
+
+
+async def test_no_reproduction_test_that_fails_is_no_fix(repo: Path) -> None:
+    _hide_the_failing_tests(repo)
+    out = await _run(repo, ScriptedChatModel(script=[PASSING_REPRO]))
+    assert out["outcome"] == "no_fix"
+    assert "no branch wrote a test that fails" in out["reason"]
+    assert "does not reproduce the issue" in out["reason"]
+
+
+def test_pytest_output_keeps_failures_and_the_summary() -> None:
+    text = "\n".join(
+        ["..F", "=== FAILURES ===", "___ test_a ___", "    def test_a():",
+         ">       assert f() == 2", "E   assert 1 == 2", "t.py:2: AssertionError",
+         "=== short test summary info ===",
+         "FAILED t.py::test_a - assert 1 == 2", "1 failed, 2 passed in 0.01s"]
+    )  # fmt: skip
+    assert summarise_output(text).splitlines() == [
+        "___ test_a ___", ">       assert f() == 2", "E   assert 1 == 2", "t.py:2: AssertionError",
+        "FAILED t.py::test_a - assert 1 == 2", "1 failed, 2 passed in 0.01s",
+    ]  # fmt: skip
+    assert summarise_output("x" * 5000, limit=100).startswith("...[cut]")
+
+
+def test_workspace_reads_through_the_overlay(repo: Path) -> None:
+    ws = Workspace(repo, {MODULE: "x = 1\n", "tests/new_test.py": "y = 2\n"})
+    assert ws.read(MODULE) == "x = 1\n" and "tests/new_test.py" in ws.files()
+    assert ".git/HEAD" not in ws.files() and ".gitignore" in ws.files()
