@@ -38,7 +38,7 @@ def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]
             ["solve", "--repo", ".", "--issue", "x", "--test-command", "no-such-tool -q"],
             "'no-such-tool' is not an executable",
         ),
-        (["solve", "--repo", "."], "needs --issue and --test-command"),
+        (["solve", "--repo", "."], "needs --issue (the bug report)"),
         (["solve", "--task", "/no/such/task.json"], "does not exist"),
         (["solve", "--humaneval", "500"], "--humaneval=500 is invalid"),
         (["solve", "--humaneval", "1", "--model", "/no/model"], "is not a model directory"),

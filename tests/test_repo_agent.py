@@ -231,3 +231,41 @@ def test_workspace_reads_through_the_overlay(repo: Path) -> None:
     ws = Workspace(repo, {MODULE: "x = 1\n", "tests/new_test.py": "y = 2\n"})
     assert ws.read(MODULE) == "x = 1\n" and "tests/new_test.py" in ws.files()
     assert ".git/HEAD" not in ws.files() and ".gitignore" in ws.files()
+
+
+def _cli(monkeypatch: pytest.MonkeyPatch, model: ScriptedChatModel, repo: Path, *extra: str) -> int:
+    import langgraph_scaling.cli as cli
+
+    monkeypatch.setattr(cli, "_backend", lambda args: model)
+    monkeypatch.setenv("COLUMNS", "200")
+    issue = corpus.issue("median-even")
+    command = " ".join(COMMAND)
+    argv = ["solve", "--repo", str(repo), "--issue", issue, "--test-command", command]
+    return cli.main([*argv, "--policy", "best@1", *extra])
+
+
+def test_cli_applies_a_verified_fix_and_exits_zero(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = [tool_call("read_file", {"path": MODULE}, "r1"), tool_call("edit", {"edit": "x"}), FIX]
+    code = _cli(monkeypatch, ScriptedChatModel(script=script), repo, "--apply")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "turn 0 run_tests() -> tests FAIL (exit 1)" in out
+    assert "turn 1 read_file(path='descstats/summary.py') -> descstats/summary.py (41 lines)" in out
+    assert "branch 0: passed" in out and "Outcome: fixed" in out
+    assert f"Applied to {repo}." in out
+    assert corpus.run_tests(repo).returncode == 0
+
+
+def test_cli_without_a_verified_fix_exits_non_zero_and_says_why(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = [tool_call("edit", {"edit": "x"}, "e1"), WRONG_FIX]
+    code = _cli(monkeypatch, ScriptedChatModel(script=script), repo, "--apply", "--max-steps", "2")
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "Outcome: best_effort - The step limit (2 model turns) was reached" in out
+    assert "The best edit (unverified):" in out
+    assert "Not applied to" in out and "only a verified edit is written" in out
+    assert corpus.run_tests(repo).returncode == 1  # the repository is untouched

@@ -25,6 +25,9 @@ from langgraph_scaling.errors import BackendError, ConfigError, ScalingError
 
 __all__ = ["main"]
 
+DEFAULT_TEST_COMMAND = "python -m pytest -q"
+"""What ``solve --repo`` runs the repository's tests with unless ``--test-command`` says."""
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -65,9 +68,17 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--humaneval", type=int, help="a HumanEval problem number")
     src.add_argument("--repo", type=Path, help="repository with a bug to fix")
     so.add_argument("--issue", help="bug report (with --repo)")
-    so.add_argument("--test-command", help="command running the repo's tests (with --repo)")
-    so.add_argument("--files", default="", help="comma-separated repo files to show the model")
-    so.add_argument("--apply", action="store_true", help="apply the committed patch to --repo")
+    so.add_argument(
+        "--test-command",
+        help=f"command running the repo's tests (with --repo; default: {DEFAULT_TEST_COMMAND})",
+    )
+    so.add_argument("--files", default="", help="comma-separated repo files to point the model at")
+    so.add_argument(
+        "--apply", action="store_true", help="write the verified edit to --repo (only if fixed)"
+    )
+    so.add_argument(
+        "--max-steps", type=int, default=12, help="model turns the repository agent may take"
+    )
     so.add_argument("--policy", default="best@4", help=POLICY_HELP)
     backend_opts(so)
 
@@ -126,13 +137,13 @@ def _solve_task(args: argparse.Namespace) -> Any:
         return humaneval_tasks([args.humaneval])[0][0]
     if not args.repo.is_dir():
         raise ConfigError("--repo", str(args.repo), "is not a directory")
-    if not args.test_command or not args.issue:
-        raise ConfigError("--repo", str(args.repo), "needs --issue and --test-command")
-    command = shlex.split(args.test_command)
+    if not args.issue:
+        raise ConfigError("--repo", str(args.repo), "needs --issue (the bug report)")
+    command = shlex.split(args.test_command or DEFAULT_TEST_COMMAND)
     if _which(command[0], args.repo) is None:
         raise ConfigError(
             "--test-command",
-            args.test_command,
+            args.test_command or DEFAULT_TEST_COMMAND,
             f"{command[0]!r} is not an executable found on PATH or in the repo",
         )
     files = tuple(f for f in args.files.split(",") if f)
@@ -227,7 +238,9 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
     backend = _backend(args)
     try:
         await _start(backend, console)
-        final = await solve(task, spec, backend, console, apply_patch=args.apply)
+        final = await solve(
+            task, spec, backend, console, apply_patch=args.apply, max_steps=args.max_steps
+        )
     except BackendError:
         _print_log_tail(backend)
         raise

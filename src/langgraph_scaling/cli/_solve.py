@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
 
 from langgraph_scaling.backends import Backend
@@ -33,6 +34,12 @@ def _show(console: Console, event: dict[str, Any]) -> None:
             f"    branch {event['branch']}: {mark} score={event['score']} "
             f"tokens={event['tokens_out']}"
         )
+    elif kind == "agent_action":
+        args = ", ".join(f"{k}={v!r}" for k, v in event["args"].items())
+        console.print(
+            f"[bold cyan]turn {event['turn']}[/] {escape(event['tool'])}({escape(args)}) "
+            f"-> {escape(event['result'])}"
+        )
     elif kind == "step_end":
         rep = event["report"]
         console.print(
@@ -51,8 +58,17 @@ async def solve(
     console: Console,
     *,
     apply_patch: bool = False,
+    max_steps: int = 12,
 ) -> dict[str, Any]:
-    """Run the coding agent on ``task``, printing branches as they finish."""
+    """Run the coding agent on ``task``, printing branches as they finish.
+
+    A patch task runs the repository agent (``passed`` is ``outcome == "fixed"``); a
+    function task the one-shot coding agent.
+    """
+    if task.kind == "patch":
+        return await solve_repo(
+            task, spec, backend, console, apply_edit=apply_patch, max_steps=max_steps
+        )
     from langgraph_scaling.agents.coding import CodingAgentContext, build_coding_agent
 
     graph = build_coding_agent()
@@ -71,10 +87,49 @@ async def solve(
             _show(console, chunk)
         else:
             final = chunk
-    lexer = "diff" if task.kind == "patch" else "python"
     verdict = "[green]passed[/]" if final.get("passed") else "[red]did not pass[/]"
     console.print(f"\nCommitted answer ({verdict} visible verification):")
-    console.print(Syntax(final.get("answer", ""), lexer, line_numbers=False))
+    console.print(Syntax(final.get("answer", ""), "python", line_numbers=False))
+    return final
+
+
+async def solve_repo(
+    task: CodingTask,
+    spec: PolicySpec,
+    backend: Backend,
+    console: Console,
+    *,
+    apply_edit: bool = False,
+    max_steps: int = 12,
+) -> dict[str, Any]:
+    """Run the repository agent on a patch task: each tool call, each branch, the outcome."""
+    from langgraph_scaling.agents.repo import RepoAgentContext, build_repo_agent
+
+    assert task.repo is not None
+    issue = task.prompt
+    if task.context_files:
+        issue += "\n\nFiles to look at: " + ", ".join(task.context_files)
+    ctx = RepoAgentContext(
+        model=backend, policy=spec.policy, apply_edit=apply_edit, max_steps=max_steps
+    )
+    inputs = {"repo": str(task.repo), "issue": issue, "test_command": list(task.test_command)}
+    final: dict[str, Any] = {}
+    async for mode, chunk in build_repo_agent().astream(
+        inputs, context=ctx, stream_mode=["custom", "values"]
+    ):
+        if mode == "custom":
+            _show(console, chunk)
+        else:
+            final = chunk
+    outcome = final.get("outcome", "no_fix")
+    colour = {"fixed": "green", "best_effort": "yellow"}.get(outcome, "red")
+    console.print(f"\nOutcome: [{colour}]{outcome}[/] - {escape(final.get('reason', ''))}")
+    if final.get("diff"):
+        what = "The verified edit" if outcome == "fixed" else "The best edit (unverified)"
+        console.print(f"{what}:")
+        console.print(Syntax(final["diff"], "diff", line_numbers=False))
     if final.get("applied"):
         console.print(f"Applied to {task.repo}.")
-    return final
+    elif apply_edit:
+        console.print(f"Not applied to {task.repo}: only a verified edit is written.")
+    return {**final, "passed": outcome == "fixed"}
