@@ -36,21 +36,32 @@ def calls(tmp_path: Path) -> list[tuple[int, int]]:
     return [(int(pid), int(step)) for pid, step in zip(lines[::2], lines[1::2], strict=True)]
 
 
+def kill_in_final_step(tmp_path: Path, *extra: str, branches: int = 1) -> subprocess.Popen[str]:
+    """Start a run that hangs in its final step, wait until ``branches`` of that step's
+    branches are in flight, and SIGKILL it (it is killed even when the wait fails, so a slow
+    machine never leaves a hanging worker behind)."""
+    crashed = worker(tmp_path, "start", "hang", *extra)
+    try:
+        deadline = time.monotonic() + 240  # a loaded 2-core machine takes long to import
+        while [s for _, s in calls(tmp_path)].count(2) < branches:
+            assert crashed.poll() is None, crashed.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, "the run never reached its final step"
+            time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        if crashed.poll() is None:
+            os.kill(crashed.pid, signal.SIGKILL)
+        crashed.communicate(timeout=30)
+    return crashed
+
+
 def test_run_killed_mid_step_resumes_without_repeating_committed_steps(tmp_path: Path) -> None:
-    crashed = worker(tmp_path, "start", "hang")
-    deadline = time.monotonic() + 60
-    while [s for _, s in calls(tmp_path)].count(2) < 4:  # the final step is in flight
-        assert crashed.poll() is None, crashed.communicate()[1][-2000:]
-        assert time.monotonic() < deadline, "the run never reached its final step"
-        time.sleep(0.05)
-    time.sleep(0.3)
-    os.kill(crashed.pid, signal.SIGKILL)
-    crashed.communicate(timeout=30)
+    crashed = kill_in_final_step(tmp_path, branches=4)
     assert crashed.returncode == -signal.SIGKILL
     assert (tmp_path / "tools.log").read_text().split() == ["1", "2"]
 
     resumed = worker(tmp_path, "resume")
-    out, err = resumed.communicate(timeout=120)
+    out, err = resumed.communicate(timeout=240)
     assert resumed.returncode == 0, err[-2000:]
     messages = json.loads(out.strip().splitlines()[-1])
     assert messages == [
@@ -69,28 +80,15 @@ def test_run_killed_mid_step_resumes_without_repeating_committed_steps(tmp_path:
     assert by_pid[resumed.pid] == [2] * 4, "only the interrupted step ran again, all 4 branches"
 
 
-def _kill_in_final_step(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
-    crashed = worker(tmp_path, "start", "hang", *extra)
-    deadline = time.monotonic() + 60
-    while 2 not in [s for _, s in calls(tmp_path)]:  # the final step is in flight
-        assert crashed.poll() is None, crashed.communicate()[1][-2000:]
-        assert time.monotonic() < deadline, "the run never reached its final step"
-        time.sleep(0.05)
-    time.sleep(0.3)
-    os.kill(crashed.pid, signal.SIGKILL)
-    crashed.communicate(timeout=30)
-    return crashed
-
-
 def test_the_run_budget_survives_a_kill_and_resume(tmp_path: Path) -> None:
     """Run budget 10, 4 branches a step: 4 + 4 committed, the third step gets the last 2.
 
     Killed in the third step and resumed in a new process, the run counts the 8 branches its
     checkpoint records, so the rerun third step again gets 2 (once it got a fresh 10).
     """
-    crashed = _kill_in_final_step(tmp_path, "budget")
+    crashed = kill_in_final_step(tmp_path, "budget")
     resumed = worker(tmp_path, "resume", "budget")
-    _, err = resumed.communicate(timeout=120)
+    _, err = resumed.communicate(timeout=240)
     assert resumed.returncode == 0, err[-2000:]
     by_pid: dict[int, list[int]] = {}
     for pid, step in calls(tmp_path):
