@@ -158,3 +158,17 @@ def test_the_library_never_imports_the_app_layer() -> None:
 def _imports_of(path: Path) -> set[str]:
     source = path.read_text(encoding="utf-8")
     return imported_names(source, module_name(path), is_package=path.name == "__init__.py")
+
+
+def test_every_package_in_src_is_in_the_wheel() -> None:
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    listed = set(
+        tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(init.parent.relative_to(root / "src").parts)
+        for init in (root / "src").rglob("__init__.py")
+    }
+    assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
