@@ -82,6 +82,18 @@ async def test_generated_tests_pick_the_answer_the_visible_example_cannot() -> N
 
 
 @pytest.mark.slow
+async def test_behavior_keys_cluster_answers_that_the_tests_see_alike() -> None:
+    backend = ThreeRoles()
+    policy = ScalingPolicy(router=3, selection="best", vote_key="behavior", keep_candidates=True)
+    ctx = CodingAgentContext(model=backend, policy=policy, signals=("generated_tests",))
+    out = await build_coding_agent().ainvoke({"task": TASK}, context=ctx)
+    votes = out["reports"][0]["votes"]
+    assert sorted(votes.values()) == [1, 2]  # two WRONG alike, RIGHT alone
+    assert all(key.startswith("behavior:") for key in votes)
+    assert "x * 2" in out["answer"]
+
+
+@pytest.mark.slow
 async def test_greedy_first_makes_branch_zero_greedy_in_the_agent() -> None:
     backend = ThreeRoles()
     out = await build_coding_agent().ainvoke(
@@ -103,6 +115,7 @@ def test_cli_names_the_new_policies() -> None:
     combined = parse_policy("combined@8")
     assert combined.policy.selection == "combined" and combined.policy.greedy_first
     assert combined.signals == ("generated_tests",) and combined.verify
+    assert combined.policy.vote_key == "behavior"
     assert parse_policy("generated@4").policy.selection == "dual_agreement"
     assert parse_policy("judge@4").signals == ("judge",)
     vote = parse_policy("confidence_filter@8")

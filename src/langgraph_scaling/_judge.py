@@ -55,6 +55,8 @@ async def judge(
     with asking.verifying(cand) if asking is not None else nullcontext():
         for verifier in policy.verifiers:
             cand.verdicts.append(await run_verifier(verifier, cand, context))
+    if policy.vote_key == "behavior":  # what the verifiers saw it do
+        cand.vote_key = compute_key(cand, "behavior")
 
 
 async def _vote_key(

@@ -63,7 +63,8 @@ class ScalingPolicy(ConfigModel):
     """Template of the revision request; ``{feedback}`` receives the verifiers' feedback."""
     vote_key: KeyKind | VoteKeyFn = "auto"
     """How answers are normalised for votes: ``auto``, ``text``, ``tool_calls``, ``code``,
-    or an async ``fn(candidate, context) -> str`` (e.g. a behaviour key)."""
+    ``behavior`` (the tests each candidate passed and its outputs on them, read from the
+    verdicts), or an async ``fn(candidate, context) -> str``."""
     temperature: Number = Field(default=0.8, ge=0, allow_inf_nan=False)
     """Sampling temperature of each branch (> 0 gives diverse branches)."""
     seed: StrictInt | None = Field(default=0, ge=0)

@@ -57,6 +57,7 @@ def parse_policy(name: str, *, max_new_tokens: int = 512) -> PolicySpec:
         return PolicySpec(name, ScalingPolicy(router=k, selection=kind, **common), False)
     if kind in _SIGNALLED:
         selection, signals, greedy_first = _SIGNALLED[kind]
+        common["vote_key"] = "behavior"  # cluster by what the tests saw, not by syntax
         policy = ScalingPolicy(router=k, selection=selection, greedy_first=greedy_first, **common)
         return PolicySpec(name, policy, True, signals)
     if kind == "adaptive":

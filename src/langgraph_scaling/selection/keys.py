@@ -34,6 +34,7 @@ from langgraph_scaling.verifiers.protocol import VerifyContext
 __all__ = [
     "KeyKind",
     "VoteKeyFn",
+    "behavior_key",
     "code_key",
     "compute_key",
     "extract_python",
@@ -42,7 +43,7 @@ __all__ = [
     "tool_calls_key",
 ]
 
-KeyKind = Literal["auto", "text", "tool_calls", "code"]
+KeyKind = Literal["auto", "text", "tool_calls", "code", "behavior"]
 VoteKeyFn = Callable[[Candidate, VerifyContext], Awaitable[str]]
 
 _WS = re.compile(r"\s+")
@@ -125,8 +126,36 @@ def _looks_like_code(text: str) -> bool:
     return "```" in text or text.lstrip().startswith(("def ", "import ", "from "))
 
 
+def behavior_key(candidate: Candidate) -> str | None:
+    """What the candidate did under its verifiers: the tests it passed and, where a verdict
+    records them (``GeneratedTestsVerifier``), its outputs on each test's input; ``None``
+    when no verdict says (AlphaCode/CodeT-style clustering by behaviour).
+
+    Example:
+        >>> from langgraph_scaling.report import Verdict
+        >>> c = Candidate(index=0, status="ok", text="x")
+        >>> c.verdicts.append(Verdict(verifier="t", passed=True, score=1.0,
+        ...                           details={"passed": ["a"], "outputs": {"a": "2"}}))
+        >>> behavior_key(c)
+        'behavior:[["t",["a"],[["a","2"]]]]'
+    """
+    parts = [
+        [v.verifier, sorted(v.details.get("passed") or []),
+         sorted((str(k), str(o)) for k, o in (v.details.get("outputs") or {}).items())]
+        for v in candidate.verdicts
+        if "passed" in v.details or "outputs" in v.details
+    ]  # fmt: skip
+    if not parts:
+        return None
+    return "behavior:" + json.dumps(parts, separators=(",", ":"))
+
+
 def compute_key(candidate: Candidate, kind: KeyKind = "auto") -> str:
-    """The vote key of a finished candidate for ``kind`` (``auto`` picks by content)."""
+    """The vote key of a finished candidate for ``kind`` (``auto`` picks by content;
+    ``behavior`` reads the verdicts, so it is computed after them, and falls back to the
+    code key when no verdict records behaviour)."""
+    if kind == "behavior":
+        return behavior_key(candidate) or code_key(candidate.text)
     calls = candidate.tool_calls
     if kind == "tool_calls" or (kind == "auto" and calls):
         return tool_calls_key(calls)
