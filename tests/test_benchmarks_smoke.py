@@ -155,3 +155,18 @@ def test_sandbox_overhead_smoke(capsys: pytest.CaptureFixture[str]) -> None:
 def test_overhead_smoke(capsys: pytest.CaptureFixture[str]) -> None:
     assert overhead.main(["--smoke"]) == 0
     assert '"steps_per_s"' in capsys.readouterr().out
+
+
+def test_signals_analysis_replays_the_committed_pool() -> None:
+    import signals
+
+    data = signals._pool.load(signals.POOL)
+    rows = [r for r in data["pool"].values() if r["condition"] == "no_tests"][:3]
+    res = signals.analyse_condition(rows, repeats=2, seed=0)
+    assert res["ks"] == [1, 2, 4, 8]
+    # With k=1 the greedy-first rule commits the greedy answer itself.
+    assert res["accuracy"]["combined, greedy first"][1] == res["greedy"]
+    for rule, acc in res["accuracy"].items():
+        assert all(0.0 <= a <= 1.0 for a in acc.values()), rule
+    assert 2 <= res["adaptive"]["samples"] <= 8
+    assert "combined, greedy first" in signals.table({"conditions": {"no_tests": res}})
