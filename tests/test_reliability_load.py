@@ -13,6 +13,7 @@ async def test_120_concurrent_scaled_graph_runs_leak_nothing() -> None:
     assert stats["requests"] == 240, "one n=4 request per scaled step, no retries"
     before, after = stats["before"], stats["after"]
     assert after["fds"] <= before["fds"], (before, after)
-    assert after["children"] == before["children"] == 0
+    # A session-wide `vllm serve` fixture may already be a child; the load adds none.
+    assert after["children"] == before["children"], (before, after)
     assert after["temp"] == before["temp"] == 0
     assert stats["retained_bytes"] < 2 * 2**20, stats  # what 120 runs left allocated
