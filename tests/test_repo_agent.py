@@ -21,6 +21,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph_scaling import ScalingPolicy
 from langgraph_scaling.agents.repo import RepoAgentContext, build_repo_agent
 from langgraph_scaling.agents.repo.workspace import Workspace, summarise_output
+from langgraph_scaling.errors import BackendError, StepFailedError
 from langgraph_scaling.testing import ScriptedChatModel, tool_call
 
 pytestmark = pytest.mark.slow
@@ -162,6 +163,19 @@ async def test_step_limit_keeps_the_best_unverified_edit(repo: Path) -> None:
     assert out["outcome"] == "best_effort"
     assert "step limit (2 model turns)" in out["reason"] and "unverified" in out["reason"]
     assert "+    return (ordered[mid - 1] + ordered[mid]) / 3" in out["diff"]
+
+
+async def test_a_full_context_ends_the_run_with_a_reason_instead_of_a_crash(repo: Path) -> None:
+    full = BackendError("This model's maximum context length is 2048 tokens. However, ...")
+    model = ScriptedChatModel(script=[tool_call("list_files", {}, "l1"), full])
+    out = await _run(repo, model, max_steps=4)
+    assert out["outcome"] == "no_fix"
+    assert "outgrew the model's context window" in out["reason"]
+    assert [a["tool"] for a in out["actions"][1:]] == ["list_files"]
+    # Any other failure of every branch still fails the run loudly.
+    broken = ScriptedChatModel(script=[BackendError("connection refused")])
+    with pytest.raises(StepFailedError, match="connection refused"):
+        await _run(repo, broken, max_steps=2)
 
 
 REPRO = """tests/test_issue_reproduction.py

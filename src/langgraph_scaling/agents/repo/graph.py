@@ -62,6 +62,8 @@ class RepoState(TypedDict, total=False):
     """Test files the agent added to reproduce the issue."""
     best_edit: dict[str, Any] | None
     """The best edit that did not pass: ``changes``, ``score``, ``feedback``."""
+    stop_reason: str
+    """Why the agent could not take another turn (e.g. its context is full), if so."""
     outcome: Outcome
     reason: str
     """Why the run ended as it did, in a sentence."""
@@ -139,6 +141,8 @@ def _last_calls(state: RepoState) -> list[str]:
 
 
 def _after_agent(state: RepoState) -> str:
+    if state.get("stop_reason"):
+        return "finish"
     names = _last_calls(state)
     if names[:1] == ["finish"]:
         return "finish"
@@ -180,7 +184,9 @@ def _settle(
 ) -> tuple[Outcome, str, dict[str, str | None]]:
     """The outcome of a run that ended without a verified edit."""
     names = _last_calls(state) if state.get("messages") else []
-    if names[:1] == ["finish"]:
+    if state.get("stop_reason"):
+        why = str(state["stop_reason"])
+    elif names[:1] == ["finish"]:
         last = state["messages"][-1]
         assert isinstance(last, AIMessage)
         summary = str(last.tool_calls[0]["args"].get("summary", "")).strip()

@@ -35,6 +35,7 @@ from langgraph_scaling.agents.repo.tools import LOOK_TOOLS, make_repo_tools
 from langgraph_scaling.agents.repo.verify import Attempt, Recorder, ReproductionVerifier, action_key
 from langgraph_scaling.agents.repo.workspace import Workspace
 from langgraph_scaling.edits import EditError, parse_edits
+from langgraph_scaling.errors import StepFailedError
 from langgraph_scaling.langgraph import ScaledChatModel
 from langgraph_scaling.verifiers.patch import PatchVerifier
 from langgraph_scaling.verifiers.tool_call import ToolCallVerifier
@@ -90,12 +91,26 @@ async def agent_turn(state: RepoState, ctx: RepoAgentContext) -> RepoState:
     policy = base.model_copy(update={"verifiers": (ToolCallVerifier(),), "vote_key": action_key})
     model = ScaledChatModel(ctx.backend(), policy=policy, step="agent")
     bound = model.bind_tools(_tools(state, ctx), tool_choice="required")
-    message = await bound.ainvoke(state["messages"])
+    try:
+        message = await bound.ainvoke(state["messages"])
+    except StepFailedError as exc:
+        if not _context_full(exc):
+            raise
+        why = "The conversation outgrew the model's context window"
+        return {"steps": state.get("steps", 0) + 1, "stop_reason": why, "reports": [
+            exc.report.model_dump(mode="json")] if exc.report else []}  # fmt: skip
     return {
         "messages": [message],
         "steps": state.get("steps", 0) + 1,
         "reports": [message.response_metadata["scaling"]],
     }
+
+
+def _context_full(exc: StepFailedError) -> bool:
+    """Every branch failed because the prompt no longer fits the model's context (vLLM's and
+    OpenAI's wording): the run ends with what it has instead of crashing."""
+    text = " ".join(str(e) for e in (exc, exc.__cause__) if e is not None)
+    return "maximum context length" in text
 
 
 async def _call(tool: BaseTool, args: dict[str, Any]) -> str:
