@@ -45,11 +45,12 @@ from typing import Any
 import anyio
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from langgraph_scaling.backends._protocol import Backend, Sample, SampleRequest
+from langgraph_scaling.backends._protocol import Backend, SampleRequest
 from langgraph_scaling.errors import ConfigError, VerifierError
 from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.sandbox import Sandbox, SandboxLimits
 from langgraph_scaling.verifiers._generated_parse import GeneratedTest, parse_generated_tests
+from langgraph_scaling.verifiers._one_sample import one_sample
 from langgraph_scaling.verifiers._testsplit import TestCase
 from langgraph_scaling.verifiers.code import extract_python
 from langgraph_scaling.verifiers.protocol import VerifyContext
@@ -116,6 +117,7 @@ class GeneratedTestsVerifier:
 
     Example:
         >>> from langchain_core.messages import AIMessage
+        >>> from langgraph_scaling.backends import Sample
         >>> class Writer:  # a backend that always writes the same two tests
         ...     name = "writer"
         ...     async def sample(self, request, emit):
@@ -270,18 +272,7 @@ class GeneratedTestsVerifier:
             temperature=self.temperature,
             max_tokens=self.max_tokens,
         )
-        got: list[Sample] = []
-
-        async def emit(sample: Sample) -> None:
-            got.append(sample)
-
-        await self.backend.sample(request, emit)
-        if not got or got[0].message is None:
-            why = got[0].error if got else "no sample came back"
-            raise VerifierError(
-                f"{self.name}: backend {self.backend.name!r} wrote no tests ({why})."
-            )
-        sample = got[0]
+        sample = await one_sample(self.backend, request, self.name, "wrote no tests")
         raw = _text(sample.message) if sample.message is not None else ""
         tests = parse_generated_tests(raw, entry_point, limit=self.n_tests)
         self.generations += 1

@@ -47,6 +47,7 @@ from langgraph_scaling.backends._protocol import Backend, Sample, SampleRequest
 from langgraph_scaling.confidence import TokenLogprob
 from langgraph_scaling.errors import ConfigError, VerifierError
 from langgraph_scaling.report import Candidate, Verdict
+from langgraph_scaling.verifiers._one_sample import one_sample
 from langgraph_scaling.verifiers.code import extract_python
 from langgraph_scaling.verifiers.protocol import VerifyContext
 
@@ -316,17 +317,7 @@ class JudgeVerifier:
             max_tokens=1,
             logprobs=self.top_logprobs,
         )
-        got: list[Sample] = []
-
-        async def emit(sample: Sample) -> None:
-            got.append(sample)
-
-        await self.backend.sample(request, emit)
-        if not got or got[0].message is None:
-            why = got[0].error if got else "no sample came back"
-            raise VerifierError(
-                f"{self.name}: backend {self.backend.name!r} did not answer ({why})."
-            )
+        got = [await one_sample(self.backend, request, self.name, "did not answer")]
         if not got[0].logprobs:
             raise VerifierError(
                 f"{self.name}: backend {self.backend.name!r} returned no log-probabilities; "
