@@ -229,7 +229,17 @@ async def _enrich(task: Any, hidden: dict[str, Any], cands: Sequence[Any]) -> li
     return out
 
 
-async def _step(backend: Any, task: Any, n: int, temperature: float, seed: int) -> Any:
+async def step(
+    backend: Any,
+    task: Any,
+    n: int,
+    temperature: float,
+    seed: int,
+    *,
+    logprobs: int | None = None,
+    max_concurrency: int = 1,  # one verification at a time, as the recorded pool was made
+) -> Any:
+    """One ``propose`` step of ``n`` branches on ``task``, verified by its visible tests."""
     from langgraph_scaling import ScalingPolicy
     from langgraph_scaling.engine import run_step
     from langgraph_scaling.sampling import BackendSampler
@@ -242,7 +252,8 @@ async def _step(backend: Any, task: Any, n: int, temperature: float, seed: int) 
         temperature=temperature,
         seed=seed,
         max_new_tokens=512,
-        max_concurrency=1,  # one verification at a time, as the recorded pool was made
+        logprobs=logprobs,
+        max_concurrency=max_concurrency,
         verifiers=tuple(task_verifiers(task)),
     )
     return await run_step(
@@ -298,12 +309,12 @@ async def sample_pool(args: argparse.Namespace) -> None:
             msgs = prompt_messages(task)
             t = time.monotonic()
             try:
-                pooled = await _step(backend, task, n - have, 0.8, args.seed + have)
+                pooled = await step(backend, task, n - have, 0.8, args.seed + have)
             except ScalingError as exc:  # recorded and skipped; the engine itself is fine
                 data["meta"].setdefault("errors", {})[task.id] = str(exc)[:300]
                 continue
             t_pool = time.monotonic() - t
-            greedy = None if args.no_greedy else await _step(backend, task, 1, 0.0, args.seed)
+            greedy = None if args.no_greedy else await step(backend, task, 1, 0.0, args.seed)
             t_greedy = time.monotonic() - t - t_pool
             cands = pooled.candidates + ([greedy.winner] if greedy else [])
             records = await _enrich(task, hidden, cands)

@@ -36,19 +36,15 @@ import anyio
 sys.path.insert(0, str(Path(__file__).parent))
 import _pool
 from _common import machine
-from scaling import visible_inputs
+from scaling import step, visible_inputs
 
-from langgraph_scaling import ScalingPolicy
-from langgraph_scaling.engine import run_step
 from langgraph_scaling.report import Candidate
-from langgraph_scaling.sampling import BackendSampler
 from langgraph_scaling.tasks import (
     CodingTask,
     answer_from_text,
     humaneval_tasks,
     parse_task_ids,
     prompt_messages,
-    task_verifiers,
 )
 from langgraph_scaling.tasks.humaneval import judge
 from langgraph_scaling.verifiers.execution import CodeExecutionVerifier
@@ -84,22 +80,6 @@ def condition_task(task: CodingTask, condition: str) -> CodingTask:
     if condition == "visible":
         return task
     return task.model_copy(update={"prompt": strip_examples(task.prompt), "visible_tests": ""})
-
-
-async def _step(backend: Any, task: CodingTask, n: int, temperature: float, seed: int) -> Any:
-    policy = ScalingPolicy(
-        router=n,
-        selection="best",
-        vote_key="code",
-        temperature=temperature,
-        seed=seed,
-        max_new_tokens=512,
-        logprobs=5,
-        max_concurrency=2,
-        verifiers=tuple(task_verifiers(task)),
-    )
-    sampler = BackendSampler(backend, prompt_messages(task), policy)
-    return await run_step(sampler, policy, step="propose")
 
 
 async def _behaviour(task: CodingTask, answer: str, inputs: Sequence[tuple[Any, ...]]) -> str:
@@ -147,8 +127,8 @@ async def _record(
 
 async def _problem(backend: Any, task: CodingTask, hidden: dict[str, Any], n: int) -> dict:
     t0 = time.monotonic()
-    pooled = await _step(backend, task, n, 0.8, 0)
-    greedy = await _step(backend, task, 1, 0.0, 0)
+    pooled = await step(backend, task, n, 0.8, 0, logprobs=5, max_concurrency=2)
+    greedy = await step(backend, task, 1, 0.0, 0, logprobs=5, max_concurrency=2)
     t_sample = time.monotonic() - t0
     gen = GeneratedTestsVerifier(backend, entry_point=task.entry_point)
     judged = JudgeVerifier(backend)
