@@ -51,6 +51,17 @@ def _show(console: Console, event: dict[str, Any]) -> None:
             console.print(f"  note: {note}")
 
 
+async def _run_showing(graph: Any, inputs: Any, ctx: Any, console: Console) -> dict[str, Any]:
+    """Run ``graph`` to its end, printing its custom events (branches); its last state."""
+    final: dict[str, Any] = {}
+    async for mode, chunk in graph.astream(inputs, context=ctx, stream_mode=["custom", "values"]):
+        if mode == "custom":
+            _show(console, chunk)
+        else:
+            final = chunk
+    return final
+
+
 async def solve(
     task: CodingTask,
     spec: PolicySpec,
@@ -79,14 +90,7 @@ async def solve(
         apply_patch=apply_patch,
         signals=spec.signals,
     )
-    final: dict[str, Any] = {}
-    async for mode, chunk in graph.astream(
-        {"task": task}, context=ctx, stream_mode=["custom", "values"]
-    ):
-        if mode == "custom":
-            _show(console, chunk)
-        else:
-            final = chunk
+    final = await _run_showing(graph, {"task": task}, ctx, console)
     verdict = "[green]passed[/]" if final.get("passed") else "[red]did not pass[/]"
     console.print(f"\nCommitted answer ({verdict} visible verification):")
     console.print(Syntax(final.get("answer", ""), "python", line_numbers=False))
@@ -113,14 +117,7 @@ async def solve_repo(
         model=backend, policy=spec.policy, apply_edit=apply_edit, max_steps=max_steps
     )
     inputs = {"repo": str(task.repo), "issue": issue, "test_command": list(task.test_command)}
-    final: dict[str, Any] = {}
-    async for mode, chunk in build_repo_agent().astream(
-        inputs, context=ctx, stream_mode=["custom", "values"]
-    ):
-        if mode == "custom":
-            _show(console, chunk)
-        else:
-            final = chunk
+    final = await _run_showing(build_repo_agent(), inputs, ctx, console)
     outcome = final.get("outcome", "no_fix")
     colour = {"fixed": "green", "best_effort": "yellow"}.get(outcome, "red")
     console.print(f"\nOutcome: [{colour}]{outcome}[/] - {escape(final.get('reason', ''))}")
