@@ -16,17 +16,18 @@ to ``benchmarks/results/engine_efficiency.json``. More modes can be added with
 :func:`add_mode` (a callable taking the backend, the prompt, k and the token count, returning
 the number of generated tokens).
 
-With ``--preload LIB ...`` it instead compares two engines started side by side in one
-run: vLLM's defaults, and one whose processes start with ``LD_PRELOAD`` set to the given
-libraries (vLLM on CPU asks for tcmalloc and Intel OpenMP, ``libtcmalloc_minimal.so.4`` and
-``libiomp5.so``); measurements alternate between the two, and the result goes to
-``benchmarks/results/engine_preload.json``.
+With ``--preload LIBS ...`` it instead compares engines started side by side in one run:
+vLLM's defaults, and one engine per argument whose processes start with ``LD_PRELOAD`` set to
+that argument (libraries joined by ``:``; vLLM on CPU asks for tcmalloc and Intel OpenMP,
+``libtcmalloc_minimal.so.4`` and ``libiomp5.so``); measurements rotate between the engines,
+and the result goes to ``benchmarks/results/engine_preload.json``.
 
 Example:
     $ .venv/bin/python benchmarks/engine_efficiency.py --ks 1 2 4 8 16 --enforce-eager
     $ .venv/bin/python benchmarks/engine_efficiency.py --smoke       # k=1 and 2, 16 tokens
     $ .venv/bin/python benchmarks/engine_efficiency.py --enforce-eager --modes n_request \
-        --preload /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 .venv/lib/libiomp5.so
+        --preload /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 \
+        /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4:.venv/lib/libiomp5.so
 """
 
 from __future__ import annotations
@@ -222,9 +223,10 @@ async def _start_with_preload(backend: VLLMBackend, preload: str | None) -> floa
 
 
 async def run_preload(args: argparse.Namespace) -> dict[str, Any]:
-    """Two engines, vLLM's defaults and ``LD_PRELOAD``, measured alternately."""
+    """vLLM's defaults and one engine per ``LD_PRELOAD`` value, measured in rotation."""
     messages = humaneval_messages(args.task)
-    variants = {"default": None, "preload": ":".join(args.preload)}
+    variants: dict[str, str | None] = {"default": None}
+    variants |= {_variant_name(libs): libs for libs in args.preload}
     backends = {name: _backend(args) for name in variants}
     startup = {n: await _start_with_preload(backends[n], lib) for n, lib in variants.items()}
     rows: list[dict[str, Any]] = []
@@ -249,6 +251,11 @@ async def run_preload(args: argparse.Namespace) -> dict[str, Any]:
     return _preload_result(args, variants, startup, rows)
 
 
+def _variant_name(libs: str) -> str:
+    """``/x/libtcmalloc_minimal.so.4:/y/libiomp5.so`` -> ``libtcmalloc_minimal+libiomp5``."""
+    return "+".join(Path(lib).name.split(".so")[0] for lib in libs.split(":"))
+
+
 def _preload_result(
     args: argparse.Namespace,
     variants: dict[str, str | None],
@@ -257,11 +264,17 @@ def _preload_result(
 ) -> dict[str, Any]:
     summary = {v: summarise([r for r in rows if r["variant"] == v]) for v in variants}
     ratio = {
-        k: {
-            mode: round(per[mode]["tokens_per_s"] / summary["default"][k][mode]["tokens_per_s"], 3)
-            for mode in per
+        name: {
+            k: {
+                mode: round(
+                    per[mode]["tokens_per_s"] / summary["default"][k][mode]["tokens_per_s"], 3
+                )
+                for mode in per
+            }
+            for k, per in summary[name].items()
         }
-        for k, per in summary["preload"].items()
+        for name in variants
+        if name != "default"
     }
     return {
         "benchmark": "engine_preload",
@@ -315,7 +328,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--smoke", action="store_true", help="k=1,2, 16 tokens, nothing written")
-    parser.add_argument("--preload", nargs="+", default=None, help="compare with LD_PRELOAD=LIBS")
+    parser.add_argument(
+        "--preload", nargs="+", default=None, help="engines with LD_PRELOAD=LIBS, one per argument"
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.ks, args.max_tokens, args.repeats, args.enforce_eager = [1, 2], 16, 1, True
@@ -325,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for key, value in cpu_thread_env().items():
         os.environ.setdefault(key, value)
     if args.preload:
-        for lib in args.preload:
+        for lib in (lib for libs in args.preload for lib in libs.split(":")):
             if not Path(lib).is_file():
                 raise SystemExit(f"--preload: {lib} is not a file")
         preload = anyio.run(run_preload, args)
