@@ -2,8 +2,9 @@
 
 It runs on the caller's asyncio loop (plain ``asyncio.start_server`` on 127.0.0.1) and can
 be slow, answer 5xx, drop connections mid-request, go away and come back on the same port.
-It can send ``Retry-After`` with its errors. It records every request and every client that
-hung up while it was still working. Asked for ``logprobs``, it gives each choice five tokens
+It can send ``Retry-After`` with its errors. It records every request (body and headers)
+and every client that hung up while it was still working. ``GET`` requests (a router's
+``/health`` checks) get ``200 {}``. Asked for ``logprobs``, it gives each choice five tokens
 (:func:`fake_logprobs`), matching the five completion tokens per choice of its usage.
 """
 
@@ -51,10 +52,15 @@ class FakeOpenAI:
     """Answer every request with this status."""
     error_headers: dict[str, str] = field(default_factory=dict)
     """Extra headers on every non-200 answer (``Retry-After`` ...)."""
+    error_bodies: list[str] = field(default_factory=list)
+    """Plain-text bodies for the next non-200 answers (popped), as routers send; then
+    OpenAI's JSON error."""
     die_when: Callable[[dict[str, Any]], bool] | None = None
     """When true for a request body, the server dies mid-request: it stops listening and
     cuts every connection, this one included, without answering."""
     requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    """Each recorded request's headers (names lower-cased), beside ``requests``."""
     keep_requests: bool = True
     """Record request bodies in ``requests`` (off for load runs: only ``n_requests``)."""
     n_requests: int = 0
@@ -106,14 +112,20 @@ class FakeOpenAI:
 
     async def _one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in head.decode("latin-1").split("\r\n"):
-            if line.lower().startswith("content-length:"):
-                length = int(line.split(":", 1)[1])
+        first, *lines = head.decode("latin-1").split("\r\n")
+        headers = {
+            name.strip().lower(): value.strip()
+            for name, _, value in (line.partition(":") for line in lines if ":" in line)
+        }
+        if first.startswith("GET "):
+            await _answer(writer, 200, {})
+            return
+        length = int(headers.get("content-length", 0))
         body = json.loads(await reader.readexactly(length))
         self.n_requests += 1
         if self.keep_requests:
             self.requests.append(body)
+            self.headers.append(headers)
         self.in_flight += 1
         try:
             if self.die_when is not None and self.die_when(body):
@@ -125,17 +137,12 @@ class FakeOpenAI:
             status, payload = self._reply(body)
         finally:
             self.in_flight -= 1
-        data = json.dumps(payload).encode()
-        extra = "".join(f"{k}: {v}\r\n" for k, v in self.error_headers.items() if status != 200)
-        writer.write(
-            f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{extra}"
-            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode()
-            + data
-        )
-        await writer.drain()
+        await _answer(writer, status, payload, self.error_headers if status != 200 else {})
 
-    def _reply(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _reply(self, body: dict[str, Any]) -> tuple[int, dict[str, Any] | str]:
         status = self.always_status or (self.statuses.pop(0) if self.statuses else 200)
+        if status != 200 and self.error_bodies:
+            return status, self.error_bodies.pop(0)
         if status != 200:
             return status, {"error": {"message": "overloaded", "type": "server_error"}}
         n = int(body.get("n", 1))
@@ -153,6 +160,24 @@ class FakeOpenAI:
             "choices": choices,
             "usage": {"prompt_tokens": 11, "completion_tokens": 5 * n, "total_tokens": 11 + 5 * n},
         }
+
+
+async def _answer(
+    writer: asyncio.StreamWriter,
+    status: int,
+    payload: dict[str, Any] | str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    plain = isinstance(payload, str)
+    data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+    kind = "text/plain; charset=utf-8" if plain else "application/json"
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    writer.write(
+        f"HTTP/1.1 {status} X\r\nContent-Type: {kind}\r\n{extra}"
+        f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode()
+        + data
+    )
+    await writer.drain()
 
 
 def fake_logprobs(k: int, tokens: int = 5) -> dict[str, Any]:

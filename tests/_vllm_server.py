@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -92,12 +93,16 @@ class VLLMServer:
         startup_timeout: seconds to wait for ``/health``.
         log_path: file for the server's output (default: discarded).
         python: the interpreter that has vLLM (default: this one).
+        cpus: run the server (API process, engine core, OpenMP threads) on these cores
+            only (``taskset``); ``None``: every core this process may use.
 
     Example:
         >>> VLLMServer("/m", port=9000, served_model_name="qwen").command()[-2:]
         ['--port', '9000']
         >>> "--no-enable-chunked-prefill" in VLLMServer("/m", cpu=True).command()
         True
+        >>> VLLMServer("/m", cpus=[1]).command()[:3]
+        ['taskset', '-c', '1']
     """
 
     def __init__(
@@ -115,6 +120,7 @@ class VLLMServer:
         startup_timeout: float = 300,
         log_path: str | Path | None = None,
         python: str | None = None,
+        cpus: Sequence[int] | None = None,
     ) -> None:
         self.model = str(model)
         self.port = port if port is not None else free_port()
@@ -128,6 +134,7 @@ class VLLMServer:
         self.startup_timeout = startup_timeout
         self.log_path = Path(log_path) if log_path is not None else None
         self.python = python or sys.executable
+        self.cpus = list(cpus) if cpus is not None else None
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -139,6 +146,8 @@ class VLLMServer:
     def command(self) -> list[str]:
         """The server's command line."""
         cmd = [self.python, "-m", "vllm.entrypoints.openai.api_server", "--model", self.model]
+        if self.cpus is not None:
+            cmd = ["taskset", "-c", ",".join(map(str, self.cpus)), *cmd]
         cmd += ["--served-model-name", self.served_model_name]
         cmd += ["--max-model-len", str(self.max_model_len), "--dtype", "bfloat16"]
         if self.kv_cache_gib is not None:
@@ -156,7 +165,13 @@ class VLLMServer:
         Raises:
             BackendUnavailableError: the process exited or did not become healthy in time.
         """
-        env = {**cpu_thread_env(), **os.environ, "HF_HUB_OFFLINE": "1", **self.env}
+        pinned: dict[str, str] = {}
+        if self.cpus is not None:  # OpenMP on exactly those cores
+            if shutil.which("taskset") is None:
+                raise BackendUnavailableError("VLLMServer(cpus=...) needs `taskset` (util-linux).")
+            cores = ",".join(map(str, self.cpus))
+            pinned = {"OMP_NUM_THREADS": str(len(self.cpus)), "VLLM_CPU_OMP_THREADS_BIND": cores}
+        env = {**cpu_thread_env(), **os.environ, "HF_HUB_OFFLINE": "1", **pinned, **self.env}
         self._log = self.log_path.open("wb") if self.log_path else None
         self._process = subprocess.Popen(
             self.command(),
@@ -196,6 +211,20 @@ class VLLMServer:
             f"The vLLM server for {self.model} did not answer {health} within "
             f"{self.startup_timeout:g} s."
         )
+
+    @property
+    def pid(self) -> int | None:
+        """The server process's id (its process group's too), ``None`` when not running."""
+        return self._process.pid if self._process is not None else None
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once, as a crash would (no clean shutdown)."""
+        if self._process is not None:
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._process.wait(timeout=30)
 
     def stop(self, *, grace: float = 15) -> None:
         """Stop the process group: SIGTERM, then SIGKILL after ``grace`` seconds."""

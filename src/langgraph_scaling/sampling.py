@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -63,7 +64,9 @@ class BackendSampler:
 
     A whole wave is one backend request (``n`` = the number of seeds), so a backend that
     batches (vLLM's ``n``) shares the prompt among the branches; the backend bounds its
-    own concurrency.
+    own concurrency. Every request of the sampler carries one ``affinity`` key (a new
+    random one unless given): one sampler is one step, and a router keeps a step's
+    requests (waves, a greedy branch, revisions) on one replica.
     """
 
     def __init__(
@@ -75,6 +78,7 @@ class BackendSampler:
         tools: Sequence[Mapping[str, Any]] = (),
         tool_choice: Any = None,
         extra: Mapping[str, Any] | None = None,
+        affinity: str | None = None,
     ) -> None:
         self.backend = backend
         self.messages = list(messages)
@@ -82,6 +86,7 @@ class BackendSampler:
         self.tools = list(tools)
         self.tool_choice = tool_choice
         self.extra = dict(extra or {})
+        self.affinity = affinity or uuid.uuid4().hex
 
     async def _run(
         self,
@@ -103,6 +108,7 @@ class BackendSampler:
             tool_choice=self.tool_choice,
             extra=self.extra,
             logprobs=self.policy.wanted_logprobs,
+            affinity=self.affinity,
         )
 
         async def on_sample(sample: Sample) -> None:

@@ -8,6 +8,10 @@ with the backend's backoff or after the server's ``Retry-After``:
 - HTTP 429, 502 and 503 (rate limited, no upstream, overloaded) become
   :class:`~langgraph_scaling.errors.BackendError`, retried after ``Retry-After`` or with
   backoff; a ``Retry-After`` over :data:`MAX_RETRY_AFTER` seconds ends the retries;
+- HTTP 500 from a router that lost its worker (:func:`lost_worker`: vllm-router answers
+  ``500 Request failed: error sending request for url (...)`` when the replica it chose
+  refused the connection or died mid-request) is retried like a 502: no server is
+  generating that request any more;
 - every other status is a :class:`~langgraph_scaling.errors.BackendError`, not retried
   (504 too: a gateway that gave up waiting means a busy server);
 - an answer that did not come in time (:func:`is_answer_timeout`) is the backend's
@@ -39,6 +43,7 @@ __all__ = [
     "connection_failure",
     "error_text",
     "is_answer_timeout",
+    "lost_worker",
     "mentions_n",
     "retry_after",
     "status_failure",
@@ -77,8 +82,11 @@ def backoff_delay(delay: float, *, max_backoff: float) -> float:
 
 
 def error_text(exc: Any) -> str:
-    """The server's own error message from an ``openai`` status error, else ``str(exc)``."""
+    """The server's own error message from an ``openai`` status error (a JSON error, or a
+    plain-text body as routers send), else ``str(exc)``."""
     body = getattr(exc, "body", None)
+    if isinstance(body, str) and body.strip():
+        return body.strip()
     if isinstance(body, Mapping):
         message = body.get("message") or body.get("error")
         if isinstance(message, Mapping):
@@ -92,6 +100,24 @@ def mentions_n(exc: Any) -> bool:
     """Whether a rejected request's error names the ``n`` parameter."""
     text = error_text(exc).lower()
     return any(word in text for word in ("'n'", '"n"', " n ", "n must", "n >", "n=", "`n`"))
+
+
+def lost_worker(status: int, text: str) -> bool:
+    """Whether an error answer is a router saying that its worker could not be reached.
+
+    vllm-router (0.1.17, seen with replicas killed mid-request) answers HTTP 500 with its
+    HTTP client's error when its own attempts on the replica it picked failed to connect
+    or were cut off. A router's own timeout is not one: the replica may still be
+    generating.
+
+    Example:
+        >>> lost_worker(500, "Request failed: error sending request for url (http://w:8000/v1)")
+        True
+        >>> lost_worker(500, "Request failed: error sending request for url (...): timed out")
+        False
+    """
+    lowered = text.lower()
+    return status == 500 and "error sending request" in lowered and "timed out" not in lowered
 
 
 def is_answer_timeout(exc: Exception) -> bool:
@@ -121,7 +147,7 @@ def status_failure(exc: Any, *, base_url: str, model: str) -> tuple[BackendError
         f"The server at {base_url} answered HTTP {exc.status_code} for "
         f"model {model!r}: {error_text(exc)}"
     )
-    if exc.status_code not in RETRY_STATUSES:
+    if exc.status_code not in RETRY_STATUSES and not lost_worker(exc.status_code, text):
         return BackendError(text, backend="openai", url=base_url), None
     after = retry_after(exc.response.headers)
     if after is not None and after > MAX_RETRY_AFTER:

@@ -10,6 +10,11 @@ top_logprobs=k``, and each choice's ``logprobs.content`` comes back as
 in ``extra`` ask for the same thing (``extra={"logprobs": True, "top_logprobs": 2}`` is
 ``logprobs=2``); ``SampleRequest.logprobs`` wins when both are given.
 
+Affinity: ``SampleRequest.affinity`` goes out as an HTTP header (``affinity_header``,
+``X-Session-ID`` by default), the first thing vllm-router's ``consistent_hash`` policy
+hashes; every request of a step then lands on one replica. A sample whose request was
+sent again (a lost replica, 502/503) says so in ``response_metadata["retries"]``.
+
 Example:
     >>> tool_choice("any"), tool_choice("search")
     ('required', {'type': 'function', 'function': {'name': 'search'}})
@@ -68,6 +73,7 @@ def request_body(
     n: int,
     seed: int | None,
     return_token_ids: bool = False,
+    affinity_header: str | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of ``chat.completions.create`` for ``n`` samples of ``request``.
 
@@ -77,6 +83,10 @@ def request_body(
         >>> body = request_body(req, model="m", n=2, seed=7)
         >>> body["n"], body["seed"], body["extra_body"]
         (2, 7, {'top_k': 5})
+        >>> keyed = SampleRequest([HumanMessage("hi")], n=1, seeds=[7], affinity="step-1")
+        >>> request_body(keyed, model="m", n=1, seed=7, affinity_header="X-Session-ID")[
+        ...     "extra_headers"]
+        {'X-Session-ID': 'step-1'}
     """
     kwargs: dict[str, Any] = {
         "model": model,
@@ -104,6 +114,8 @@ def request_body(
         extra_body["return_token_ids"] = True
     if extra_body:
         kwargs["extra_body"] = extra_body
+    if affinity_header and request.affinity:
+        kwargs["extra_headers"] = {affinity_header: request.affinity}
     return kwargs
 
 
@@ -169,7 +181,17 @@ def _choice_text(choice: Any) -> str:
     return str(text)
 
 
-def to_sample(response: Any, choice: Any, index: int, tokens_in: int, tokens_out: int) -> Sample:
+def to_sample(
+    response: Any,
+    choice: Any,
+    index: int,
+    tokens_in: int,
+    tokens_out: int,
+    *,
+    retries: Sequence[str] = (),
+) -> Sample:
+    """One choice as a sample; ``retries`` (the failed attempts before the answer) go
+    into its message's ``response_metadata["retries"]``."""
     message = choice.message
     raw_calls = [
         {
@@ -178,7 +200,9 @@ def to_sample(response: Any, choice: Any, index: int, tokens_in: int, tokens_out
         }
         for call in message.tool_calls or ()
     ]
-    metadata = {"model_name": response.model, "finish_reason": choice.finish_reason}
+    metadata: dict[str, Any] = {"model_name": response.model, "finish_reason": choice.finish_reason}
+    if retries:
+        metadata["retries"] = list(retries)
     ai = make_ai_message(
         message.content,
         raw_calls,

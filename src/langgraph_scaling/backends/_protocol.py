@@ -66,6 +66,11 @@ class SampleRequest:
         logprobs: ``None``: no log-probabilities; ``k >= 0``: return each generated token's
             log-probability with its ``k`` most likely alternatives (``Sample.logprobs``).
             A backend whose engine cannot give them returns ``Sample.logprobs=None``.
+        affinity: one key for every request of a step (all waves and revisions), so a
+            router in front of several replicas sends them to one replica, where they
+            share its prefix cache (``OpenAIServerBackend`` sends it as ``X-Session-ID``,
+            which vllm-router's ``consistent_hash`` policy hashes). ``BackendSampler``
+            sets a new one per step; ``None``: the backend uses one per ``sample`` call.
     """
 
     messages: Sequence[BaseMessage]
@@ -77,6 +82,7 @@ class SampleRequest:
     tool_choice: Any = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     logprobs: int | None = None
+    affinity: str | None = None
 
 
 @dataclass

@@ -18,6 +18,10 @@ and 503. A request the server accepted but did not answer in time raises
 reached at all raises :class:`~langgraph_scaling.errors.BackendUnavailableError`
 (the mapping: :mod:`~langgraph_scaling.backends._openai_failures`).
 
+Behind a router, a step's requests (and their retries) carry one key in the
+``affinity_header`` (``SampleRequest.affinity``, ``X-Session-ID``) so they share a replica;
+a router that lost its replica mid-request (HTTP 500) is retried like a 502.
+
 Each event loop gets its own HTTP client, without keep-alive, so a second ``anyio.run``
 (a second sync ``invoke``) works, and no connection outlives the request that opened it.
 
@@ -40,9 +44,9 @@ Example:
 
 from __future__ import annotations
 
-import math
+import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Self
 
@@ -57,6 +61,7 @@ from langgraph_scaling.backends._openai_failures import (
     mentions_n,
     status_failure,
 )
+from langgraph_scaling.backends._openai_options import check_options
 from langgraph_scaling.backends._openai_wire import request_body, split_tokens, to_sample
 from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest
 from langgraph_scaling.errors import (
@@ -101,6 +106,9 @@ class OpenAIServerBackend:
             ``None`` tries ``n`` and falls back when the server does not support it.
         max_concurrency: most single requests in flight in the fallback (``None``: no limit).
         return_token_ids: ask a vLLM server for per-choice token ids (exact ``tokens_out``).
+        affinity_header: HTTP header carrying ``SampleRequest.affinity`` on every request
+            of a step (retries too), so a router (vllm-router ``--policy
+            consistent_hash``) keeps a step on one replica; ``None`` sends none.
 
     Example:
         >>> OpenAIServerBackend("http://localhost:8000/v1", "m", use_n=False).used_n
@@ -128,6 +136,7 @@ class OpenAIServerBackend:
         use_n: bool | None = None,
         max_concurrency: int | None = None,
         return_token_ids: bool = False,
+        affinity_header: str | None = "X-Session-ID",
     ) -> None:
         self.base_url = base_url
         self.model = model
@@ -142,8 +151,9 @@ class OpenAIServerBackend:
         """Whether ``n`` requests are used (``None`` until the server has been tried)."""
         self.max_concurrency = max_concurrency
         self.return_token_ids = return_token_ids
+        self.affinity_header = affinity_header
         self._per_loop: RunVar[_LoopState | None] = RunVar(f"OpenAIServerBackend@{id(self)}")
-        _check_options(self)
+        check_options(self)
 
     def read_timeout(self, max_tokens: int | None) -> float:
         """Seconds the server gets to answer a request for ``max_tokens`` tokens per sample.
@@ -233,6 +243,8 @@ class OpenAIServerBackend:
         seeds = list(request.seeds) or [None] * request.n  # type: ignore[list-item]
         if len(seeds) != request.n:
             raise ConfigError("seeds", request.seeds, f"needs one seed per sample (n={request.n})")
+        if request.affinity is None:  # no step key: this call's requests still stay together
+            request = replace(request, affinity=uuid.uuid4().hex)
         remaining = list(range(request.n))
         if request.n > 1 and self.used_n is not False:
             remaining = await self._try_n(request, seeds, emit)
@@ -274,7 +286,7 @@ class OpenAIServerBackend:
         from openai import BadRequestError
 
         try:
-            response = await self._create(request, n=request.n, seed=seeds[0])
+            response, retries = await self._create(request, n=request.n, seed=seeds[0])
         except BackendError as exc:
             cause = exc.__cause__
             if isinstance(cause, BadRequestError) and mentions_n(cause):
@@ -286,7 +298,7 @@ class OpenAIServerBackend:
             self.used_n = False
         elif self.used_n is None:
             self.used_n = True
-        await self._emit_choices(response, choices, list(range(len(choices))), emit)
+        await self._emit_choices(response, choices, list(range(len(choices))), emit, retries)
         return list(range(len(choices), request.n))
 
     async def _single(
@@ -295,16 +307,21 @@ class OpenAIServerBackend:
         limiter = self._state().limiter
         if limiter is not None:
             async with limiter:
-                response = await self._create(request, n=1, seed=seed)
+                response, retries = await self._create(request, n=1, seed=seed)
         else:
-            response = await self._create(request, n=1, seed=seed)
+            response, retries = await self._create(request, n=1, seed=seed)
         if not response.choices:
             await emit(Sample(index=index, error="the server returned no choice"))
             return
-        await self._emit_choices(response, response.choices[:1], [index], emit)
+        await self._emit_choices(response, response.choices[:1], [index], emit, retries)
 
     async def _emit_choices(
-        self, response: Any, choices: Sequence[Any], indices: Sequence[int], emit: Emit
+        self,
+        response: Any,
+        choices: Sequence[Any],
+        indices: Sequence[int],
+        emit: Emit,
+        retries: Sequence[str],
     ) -> None:
         usage = getattr(response, "usage", None)
         prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
@@ -312,28 +329,43 @@ class OpenAIServerBackend:
         out_tokens = split_tokens(choices, completion_tokens)
         for position, (choice, index) in enumerate(zip(choices, indices, strict=True)):
             tokens_in = prompt_tokens if position == 0 else 0
-            await emit(to_sample(response, choice, index, tokens_in, out_tokens[position]))
+            sample = to_sample(
+                response, choice, index, tokens_in, out_tokens[position], retries=retries
+            )
+            await emit(sample)
 
-    async def _create(self, request: SampleRequest, *, n: int, seed: int | None) -> Any:
-        """``chat.completions.create``, retried only when the request did no work."""
+    async def _create(
+        self, request: SampleRequest, *, n: int, seed: int | None
+    ) -> tuple[Any, list[str]]:
+        """``chat.completions.create``, retried only when the request did no work; the
+        response and what each failed attempt before it met."""
         import openai
 
         client = self._state().client
         kwargs = request_body(
-            request, model=self.model, n=n, seed=seed, return_token_ids=self.return_token_ids
+            request,
+            model=self.model,
+            n=n,
+            seed=seed,
+            return_token_ids=self.return_token_ids,
+            affinity_header=self.affinity_header,
         )
+        retries: list[str] = []
         delay = self.backoff
         for attempt in range(1, self.max_retries + 2):
             read = self.read_timeout(request.max_tokens)
             timeout = openai.Timeout(read, connect=min(self.connect_timeout, read))
             try:
-                return await client.chat.completions.create(**kwargs, timeout=timeout)
+                response = await client.chat.completions.create(**kwargs, timeout=timeout)
+                return response, retries
             except (openai.APIConnectionError, openai.APIStatusError) as exc:
                 backoff = backoff_delay(delay, max_backoff=self.max_backoff)
                 error, wait = self._failure(exc, request, n=n, read=read, attempt=attempt)
                 if wait is None or attempt > self.max_retries:
                     raise error from exc
-                await anyio.sleep(backoff if wait == "backoff" else wait)
+                pause = backoff if wait == "backoff" else wait
+                retries.append(f"attempt {attempt}: {error}; sent again after {pause:.2f} s")
+                await anyio.sleep(pause)
             delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -366,33 +398,3 @@ class OpenAIServerBackend:
             advice=advice,
             backend=self.name,
         )
-
-
-def _check_options(b: OpenAIServerBackend) -> None:
-    """Raise :class:`ConfigError` for the first invalid option (NaN and non-numbers too)."""
-    checks: list[tuple[str, Any, bool, str]] = [
-        ("max_retries", b.max_retries, _num(b.max_retries, integer=True) >= 0,
-         "must be 0 or more"),
-        ("timeout", b.timeout, _num(b.timeout) > 0, "must be greater than 0"),
-        ("timeout_per_token", b.timeout_per_token, _num(b.timeout_per_token) >= 0,
-         "must be 0 or more"),
-        ("connect_timeout", b.connect_timeout, _num(b.connect_timeout) > 0,
-         "must be greater than 0"),
-        ("max_concurrency", b.max_concurrency,
-         b.max_concurrency is None or _num(b.max_concurrency, integer=True) >= 1,
-         "must be at least 1"),
-        ("backoff", b.backoff, _num(b.backoff) >= 0, "must be 0 or more"),
-        ("max_backoff", b.max_backoff, _num(b.max_backoff) >= _num(b.backoff),
-         f"must be at least backoff ({b.backoff})"),
-        ("base_url", b.base_url, b.base_url.startswith(("http://", "https://")),
-         "must start with http:// or https://"),
-    ]  # fmt: skip
-    for name, value, ok, reason in checks:
-        if not ok:
-            raise ConfigError(f"OpenAIServerBackend.{name}", value, reason)
-
-
-def _num(value: Any, *, integer: bool = False) -> float:
-    """``value`` as a number for the checks above; NaN, which fails them all, if it is none."""
-    number = isinstance(value, int if integer else int | float) and not isinstance(value, bool)
-    return float(value) if number else math.nan
