@@ -100,6 +100,16 @@ async def test_an_interpreter_that_cannot_run_raises() -> None:
     assert (info.value.stage, info.value.argv0) == ("probe", "/nonexistent/python")
 
 
+async def test_an_interpreter_named_through_a_hidden_directory_runs(tmp_path: Path) -> None:
+    """``python benchmarks/../.venv/bin/python`` style paths: ``sys.executable`` keeps the
+    ``..``, and the hidden directory before it does not exist inside the sandbox."""
+    hidden = tmp_path / "scripts"
+    hidden.mkdir()
+    detour = hidden / ".." / os.path.relpath(sys.executable, tmp_path)  # noqa: ASYNC240
+    result = await Sandbox(python=str(detour)).run_python("print(6 * 7)")
+    assert result.stdout == "42\n"
+
+
 async def test_a_program_missing_inside_the_sandbox_raises_not_exit_127(tmp_path: Path) -> None:
     """A host program outside the sandbox's view cannot start: an error, not a verdict."""
     program = tmp_path / "tool.sh"

@@ -98,7 +98,11 @@ class Sandbox:
         if max_concurrency is not None and max_concurrency < 1:
             raise ConfigError("Sandbox.max_concurrency", max_concurrency, "must be at least 1")
         self.limits = limits or SandboxLimits()
-        self.python = python or sys.executable
+        # A path is normalised: one through a directory the sandbox hides (``bench/../.venv``)
+        # would not resolve inside it. Symlinks are kept (a venv's python is one); a bare
+        # name stays a name.
+        interpreter = python or sys.executable
+        self.python = os.path.abspath(interpreter) if os.sep in interpreter else interpreter
         self.packages = tuple(packages)
         self.expose = tuple(str(Path(p).resolve()) for p in expose)
         self.workdir_root = Path(workdir_root or tempfile.gettempdir())
