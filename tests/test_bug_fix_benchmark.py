@@ -1,0 +1,70 @@
+"""The bug-fix benchmark's own machinery on scripted models and the real corpus: what each
+condition commits is judged by the full test suite of a fresh copy, and the counters read
+the agent's reports. No engine is started."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+
+import bug_fix
+
+from langgraph_scaling.testing import ScriptedChatModel, tool_call
+
+pytestmark = [pytest.mark.slow, pytest.mark.anyio]
+
+FIX = """descstats/summary.py
+```python
+<<<<<<< SEARCH
+    return (ordered[mid - 1] + ordered[mid]) // 2
+=======
+    return (ordered[mid - 1] + ordered[mid]) / 2
+>>>>>>> REPLACE
+```"""
+EDITS_TESTS = """tests/test_summary.py
+```python
+<<<<<<< SEARCH
+    assert median([1, 2, 3, 4]) == 2.5
+=======
+    assert median([1, 2, 3, 4]) == 2
+>>>>>>> REPLACE
+```"""
+
+
+def test_conditions_parse_and_bad_ones_are_named() -> None:
+    assert bug_fix.parse_condition("greedy") == ("greedy", 1)
+    assert bug_fix.parse_condition("oneshot@4") == ("oneshot", 4)
+    assert bug_fix.parse_condition("agent@adaptive") == ("agent", "adaptive")
+    with pytest.raises(SystemExit, match="'agent@x'"):
+        bug_fix.parse_condition("agent@x")
+
+
+def test_the_judge_runs_the_full_suite_of_a_fresh_copy(tmp_path: Path) -> None:
+    fixed, _ = bug_fix.judge("median-even", {"answer": FIX}, tmp_path / "a")
+    cheat, summary = bug_fix.judge("median-even", {"answer": EDITS_TESTS}, tmp_path / "b")
+    nothing, why = bug_fix.judge("median-even", {"answer": "It is fine."}, tmp_path / "c")
+    assert fixed and not cheat and "failed" in summary
+    assert not nothing and "not an edit" in why
+
+
+async def test_a_one_shot_and_an_agent_run_are_judged_and_counted() -> None:
+    greedy = ScriptedChatModel(script=[FIX])
+    row = await bug_fix.run_one(greedy, "median-even", "greedy", seed=0)
+    assert row["fixed"] is True and row["steps"] == 1 and row["tool_calls"] == 0
+
+    read = tool_call("read_file", {"path": "descstats/summary.py"}, "c1")
+    edit = tool_call("edit", {"edit": "use true division"}, "c2")
+    agent = ScriptedChatModel(  # k=2: every step takes two entries
+        # one looking branch writes text instead of the required call; one edit branch
+        # changes the tests
+        script=[read, "Let me read the file.", edit, edit, EDITS_TESTS, FIX]
+    )
+    row = await bug_fix.run_one(agent, "median-even", "agent@2", seed=0)
+    assert row["fixed"] is True and row["outcome"] == "fixed", row
+    assert row["tool_calls"] == 1 and row["edit_steps"] == 1
+    assert row["test_edit_attempts"] == 1 and row["tool_call_failures"] == 1
+    assert row["branches"] == 6 and row["tokens_in"] > 0
