@@ -181,10 +181,12 @@ class EditError(ScalingError, ValueError):
         super().__init__(f"{where} cannot be applied: {reason}{end}")
 
 
-SandboxStage = Literal["probe", "setup", "exec", "launcher"]
+SandboxStage = Literal["probe", "setup", "exec", "launcher", "executor"]
 """Where a sandboxed run broke: asking the interpreter or the host what it can do
 (``probe``), building the run's private view (``setup``), starting the program inside it
-(``exec``), or the launcher process around it (``launcher``)."""
+(``exec``), the launcher process around it (``launcher``), or the executor that was to
+run it elsewhere (``executor``: ``RaySandbox`` could not reach Ray, or the worker running
+the program died after every retry)."""
 
 
 class SandboxError(ScalingError):
