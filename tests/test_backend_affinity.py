@@ -122,6 +122,10 @@ async def test_a_retried_request_is_noted_on_its_samples(loopback: FakeOpenAI) -
     assert [r.split(":", 1)[0] for r in retries] == ["attempt 1", "attempt 2"]
     assert "answered HTTP 502" in retries[0] and "answered HTTP 503" in retries[1]
     assert all("; sent again after " in r for r in retries)
+    notes = message.response_metadata["scaling"]["notes"]  # and the step's report says so
+    assert [n for n in notes if n.startswith("request retried")] == [
+        f"request retried: {r}" for r in retries
+    ]
 
 
 async def test_a_router_that_lost_its_replica_is_retried(loopback: FakeOpenAI) -> None:

@@ -20,14 +20,15 @@ Example:
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from langgraph_scaling._step import StepState
 from langgraph_scaling.budget import RunLedger
-from langgraph_scaling.report import RouterDecision, StepReport
+from langgraph_scaling.report import Candidate, RouterDecision, StepReport
 from langgraph_scaling.selection import Selection
 from langgraph_scaling.selection.keys import short_key
 
-__all__ = ["budget_left", "build_report"]
+__all__ = ["budget_left", "build_report", "retry_notes"]
 
 
 def budget_left(st: StepState, ledger: RunLedger | None) -> dict[str, float | int | None]:
@@ -44,6 +45,21 @@ def budget_left(st: StepState, ledger: RunLedger | None) -> dict[str, float | in
     if ledger is not None:
         left.update(ledger.snapshot())
     return left
+
+
+def retry_notes(candidates: Sequence[Candidate]) -> list[str]:
+    """What a backend had to send again (a lost replica, HTTP 502/503), once per attempt.
+
+    Backends put each failed attempt in the sample's ``response_metadata["retries"]``;
+    the branches of one ``n=k`` request share them.
+    """
+    attempts = dict.fromkeys(
+        str(note)
+        for c in candidates
+        if c.message is not None
+        for note in c.message.response_metadata.get("retries", ())
+    )
+    return [f"request retried: {note}" for note in attempts]
 
 
 def build_report(
@@ -75,7 +91,7 @@ def build_report(
         cost=st.policy.budget.cost(tokens_in, tokens_out),
         wall_s=round(time.monotonic() - st.started, 4),
         deadline_hit=deadline_hit,
-        notes=st.notes,
+        notes=[*st.notes, *retry_notes(st.candidates)],
         budget_left=budget_left(st, ledger),
         votes={short_key(k): v for k, v in chosen.votes.items()},
         candidates=[c.summary() for c in st.candidates] if st.policy.keep_candidates else [],
