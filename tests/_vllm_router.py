@@ -25,13 +25,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
-import anyio
-
 from langgraph_scaling.errors import BackendUnavailableError
-from tests._vllm_server import _kill_group, free_port
+from tests._vllm_server import ManagedProcess, free_port
 
 __all__ = ["VLLMRouter", "router_executable", "scrape"]
 
@@ -56,7 +53,7 @@ def scrape(url: str, names: Sequence[str], *, timeout: float = 5) -> dict[str, f
     return totals
 
 
-class VLLMRouter:
+class VLLMRouter(ManagedProcess):
     """A ``vllm-router`` child process on loopback; a sync or async context manager.
 
     Args:
@@ -68,6 +65,8 @@ class VLLMRouter:
         log_level: the router's ``--log-level`` (``info`` logs every routing decision).
         startup_timeout: seconds to wait until every worker is healthy.
     """
+
+    stop_grace = 5.0
 
     def __init__(
         self,
@@ -172,36 +171,3 @@ class VLLMRouter:
             f"vllm-router on port {self.port} did not see its {len(self.workers)} workers "
             f"healthy within {self.startup_timeout:g} s."
         )
-
-    def stop(self, *, grace: float = 5) -> None:
-        """Stop the router's process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
-        process, self._process = self._process, None
-        if process is not None:
-            _kill_group(process, grace)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> str:
-        """Start from a worker thread, so replicas on this event loop can answer checks."""
-        return await anyio.to_thread.run_sync(self.start, abandon_on_cancel=False)
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(self.stop)

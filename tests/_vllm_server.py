@@ -76,7 +76,53 @@ def serves_on_cpu() -> bool:
     return True
 
 
-class VLLMServer:
+class ManagedProcess:
+    """A server started in its own process group: ``start()`` it, ``stop()`` it, or use it
+    as a (sync or async) context manager. Subclasses set ``_process``, ``_log`` and
+    ``stop_grace`` and implement ``start()``, returning the URL."""
+
+    _process: subprocess.Popen[bytes] | None
+    _log: IO[bytes] | None
+    stop_grace: float = 15.0
+
+    def start(self) -> str:
+        raise NotImplementedError
+
+    def stop(self, *, grace: float | None = None) -> None:
+        """Stop the process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
+        process, self._process = self._process, None
+        if process is not None:
+            _kill_group(process, self.stop_grace if grace is None else grace)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> str:
+        """Start from a worker thread, so servers on this event loop can answer checks."""
+        return await anyio.to_thread.run_sync(self.start, abandon_on_cancel=False)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(self.stop)
+
+
+class VLLMServer(ManagedProcess):
     """A ``vllm serve`` child process on loopback; a sync or async context manager.
 
     Args:
@@ -225,38 +271,6 @@ class VLLMServer:
             except ProcessLookupError:
                 pass
             self._process.wait(timeout=30)
-
-    def stop(self, *, grace: float = 15) -> None:
-        """Stop the process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
-        process, self._process = self._process, None
-        if process is not None:
-            _kill_group(process, grace)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> str:
-        return await anyio.to_thread.run_sync(self.start, abandon_on_cancel=False)
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(self.stop)
 
 
 def _kill_group(process: subprocess.Popen[bytes], grace: float) -> None:
