@@ -18,6 +18,12 @@ Example:
     a.py (2 lines)
        1  def f():
        2      return 1
+
+    Small models often name files from the repository's root (``/a.py``, as ``list_files``
+    and ``search_code`` accept too); that is read as ``a.py``:
+
+    >>> tools["read_file"].invoke({"path": "/a.py"}).splitlines()[0]
+    'a.py (2 lines)'
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ def _list_files(ws: Workspace, path: str = "") -> str:
 
 
 def _read_file(ws: Workspace, path: str, start: int = 1, end: int | None = None) -> str:
+    path = path.strip().lstrip("/") or path  # as list/search: "/" is the repository's root
     try:
         text = ws.read(path)
     except EditError as err:
