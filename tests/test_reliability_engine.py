@@ -110,8 +110,9 @@ async def test_connection_refused_keeps_input_checkpoint_and_resume_completes(
 
 
 async def test_slow_server_is_cut_by_the_step_deadline(server: FakeOpenAI) -> None:
-    server.delay = 30
     async with backend(server.url, use_n=False) as b:
+        await scaled(b).ainvoke("warm-up")  # importing openai alone can take 0.5 s
+        server.delay = 30
         model = scaled(b, max_seconds=0.5)
         start = time.monotonic()
         with pytest.raises(StepFailedError, match="timeout: stopped by the step deadline"):
