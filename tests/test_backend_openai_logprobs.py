@@ -13,7 +13,7 @@ from langgraph_scaling.backends._protocol import Sample, SampleRequest
 from langgraph_scaling.backends.openai_server import OpenAIServerBackend
 from langgraph_scaling.confidence import MEASURES, confidence
 from tests._fake_openai import FakeOpenAI
-from tests._vllm_fixtures import humaneval_messages, vllm_server_url  # noqa: F401
+from tests._vllm_fixtures import humaneval_messages
 
 pytest.importorskip("openai", reason="the openai extra is not installed")
 
@@ -87,7 +87,7 @@ async def test_logprobs_in_extra_ask_for_the_same(
 
 @pytest.mark.model
 @pytest.mark.slow
-async def test_logprobs_come_back_from_vllm_serve(vllm_server_url: str) -> None:  # noqa: F811
+async def test_logprobs_come_back_from_vllm_serve(vllm_server_url: str) -> None:
     system, user = humaneval_messages("HumanEval/2")
     req = SampleRequest(
         [SystemMessage(system), HumanMessage(user)],

@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field
 from langgraph_scaling import ScaledChatModel, ScalingPolicy, ToolCallVerifier
 from langgraph_scaling.backends.openai_server import OpenAIServerBackend
 from langgraph_scaling.errors import ConfigError
-from tests._vllm_fixtures import vllm_server_url  # noqa: F401  (one server per session)
 
 SERVED = "qwen2.5-coder-0.5b"
 PROMPT = "Tom is 31 years old and lives in Oslo. Record this person."
@@ -48,7 +47,7 @@ def assert_voted_and_verified(report: dict[str, Any]) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("method", [None, "function_calling"], ids=["default", "function_calling"])
 async def test_structured_output_through_a_served_model(
-    vllm_server_url: str,  # noqa: F811
+    vllm_server_url: str,
     method: str | None,
 ) -> None:
     options = {} if method is None else {"method": method}

@@ -35,7 +35,6 @@ from tests._vllm_fixtures import (
     humaneval_messages,
     model_path_or_skip,
     vllm_backend,  # noqa: F401
-    vllm_server_url,  # noqa: F401
 )
 
 
@@ -214,7 +213,7 @@ async def test_cancelled_engine_start_leaves_no_engine_behind(vllm_backend: VLLM
 
 @pytest.mark.model
 @pytest.mark.slow
-async def test_openai_server_n_branches(vllm_server_url: str) -> None:  # noqa: F811
+async def test_openai_server_n_branches(vllm_server_url: str) -> None:
     emit = Collector()
     async with OpenAIServerBackend(vllm_server_url, "qwen2.5-coder-0.5b") as backend:
         await backend.sample(humaneval_request(3, max_tokens=64), emit)
@@ -227,7 +226,7 @@ async def test_openai_server_n_branches(vllm_server_url: str) -> None:  # noqa: 
 
 @pytest.mark.model
 @pytest.mark.slow
-async def test_openai_server_passes_tools(vllm_server_url: str) -> None:  # noqa: F811
+async def test_openai_server_passes_tools(vllm_server_url: str) -> None:
     tool = {
         "type": "function",
         "function": {
@@ -340,7 +339,7 @@ async def test_dead_engine_fails_clearly_and_restarts(vllm_backend: VLLMBackend)
 
 @pytest.mark.model
 @pytest.mark.slow
-async def test_served_engine_survives_overlapping_seeded_steps(vllm_server_url: str) -> None:  # noqa: F811
+async def test_served_engine_survives_overlapping_seeded_steps(vllm_server_url: str) -> None:
     # The same load through `vllm serve` started with the CPU scheduler flags.
     async with OpenAIServerBackend(vllm_server_url, "qwen2.5-coder-0.5b") as backend:
         assert_all_branches_finished(await overlapping_steps(backend))
