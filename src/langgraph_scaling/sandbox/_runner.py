@@ -98,9 +98,8 @@ class Sandbox:
         if max_concurrency is not None and max_concurrency < 1:
             raise ConfigError("Sandbox.max_concurrency", max_concurrency, "must be at least 1")
         self.limits = limits or SandboxLimits()
-        # A path is normalised: one through a directory the sandbox hides (``bench/../.venv``)
-        # would not resolve inside it. Symlinks are kept (a venv's python is one); a bare
-        # name stays a name.
+        # Normalised: a path through a directory hidden inside (``bench/../.venv``) would not
+        # resolve there. Symlinks are kept (a venv's python is one), a bare name stays one.
         interpreter = python or sys.executable
         self.python = os.path.abspath(interpreter) if os.sep in interpreter else interpreter
         self.packages = tuple(packages)
@@ -176,19 +175,28 @@ class Sandbox:
             >>> anyio.run(lambda: Sandbox().run(["sh", "-c", "exit 2"])).exit_code
             2
         """
-        if not argv:
-            raise ConfigError("argv", argv, "must name a program")
-        if channel_in is not None and len(channel_in) > _CHANNEL_IN_MAX:
-            raise ConfigError("channel_in", len(channel_in), "must be at most 32 KiB")
-        lim = limits or self.limits
-        if timeout is not None:
-            lim = lim.model_copy(update={"timeout_s": timeout})
+        lim = self._checked_limits(argv, channel_in, limits, timeout)
         data = stdin.encode() if isinstance(stdin, str) else stdin
         async with self._limiter:
             iso = await self._isolation()
             return await _Run(self, iso, lim).execute(
                 argv, data, files or {}, env or {}, channel_in, channel_out
             )
+
+    def _checked_limits(
+        self,
+        argv: Sequence[str],
+        channel_in: bytes | None,
+        limits: SandboxLimits | None,
+        timeout: float | None,
+    ) -> SandboxLimits:
+        """Check a run's arguments (``ConfigError`` naming the bad one); its limits."""
+        if not argv:
+            raise ConfigError("argv", argv, "must name a program")
+        if channel_in is not None and len(channel_in) > _CHANNEL_IN_MAX:
+            raise ConfigError("channel_in", len(channel_in), "must be at most 32 KiB")
+        lim = limits or self.limits
+        return lim if timeout is None else lim.model_copy(update={"timeout_s": timeout})
 
     async def _isolation(self) -> Isolation:
         iso = await probe_isolation()

@@ -37,10 +37,10 @@ import anyio
 from pydantic import Field, StrictInt
 
 from langgraph_scaling._validation import ConfigModel, Number
-from langgraph_scaling.errors import ConfigError, SandboxError
+from langgraph_scaling.errors import SandboxError
 from langgraph_scaling.sandbox._limits import SandboxLimits, SandboxResult
 from langgraph_scaling.sandbox._ray_worker import RunCall, WorkerFailure, WorkerSettings, execute
-from langgraph_scaling.sandbox._runner import _CHANNEL_IN_MAX, FileSpec, Sandbox
+from langgraph_scaling.sandbox._runner import FileSpec, Sandbox
 from langgraph_scaling.sandbox._shipping import pack_files
 
 __all__ = ["RayOptions", "RaySandbox"]
@@ -175,13 +175,7 @@ class RaySandbox(Sandbox):
                 (its own stage).
             ConfigError: a bad argument, or files over ``max_upload_mb``.
         """
-        if not argv:
-            raise ConfigError("argv", argv, "must name a program")
-        if channel_in is not None and len(channel_in) > _CHANNEL_IN_MAX:
-            raise ConfigError("channel_in", len(channel_in), "must be at most 32 KiB")
-        lim = limits or self.limits
-        if timeout is not None:
-            lim = lim.model_copy(update={"timeout_s": timeout})
+        lim = self._checked_limits(argv, channel_in, limits, timeout)
         max_bytes = int(self.options.max_upload_mb * 2**20)
         pack = functools.partial(pack_files, files or {}, max_bytes=max_bytes)
         call = RunCall(
