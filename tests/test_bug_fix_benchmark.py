@@ -14,25 +14,9 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
 import bug_fix
 
 from langgraph_scaling.testing import ScriptedChatModel, tool_call
+from tests.test_repo_agent import EDITS_TESTS, FIX  # the same edits, one copy
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
-
-FIX = """descstats/summary.py
-```python
-<<<<<<< SEARCH
-    return (ordered[mid - 1] + ordered[mid]) // 2
-=======
-    return (ordered[mid - 1] + ordered[mid]) / 2
->>>>>>> REPLACE
-```"""
-EDITS_TESTS = """tests/test_summary.py
-```python
-<<<<<<< SEARCH
-    assert median([1, 2, 3, 4]) == 2.5
-=======
-    assert median([1, 2, 3, 4]) == 2
->>>>>>> REPLACE
-```"""
 
 
 def test_conditions_parse_and_bad_ones_are_named() -> None:
