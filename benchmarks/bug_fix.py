@@ -7,7 +7,9 @@ and given to one condition:
 - ``oneshot@K``: the same agent with K sampled branches, each checked by the test command,
   the best committed (the agent before the repository agent existed);
 - ``agent@K`` / ``agent@adaptive``: the repository agent (``agents.repo``) with K branches
-  per step, or the adaptive router.
+  per step, or the adaptive router;
+- ``agent-auto@K``: the same agent with its tool calls unconstrained
+  (``tool_choice="auto"``: the model writes them, vLLM's parser reads them).
 
 Whatever a condition commits is then **judged** the same way for all: its edit (any form
 ``edits.parse_edits`` reads, or the agent's changed files) is applied to another fresh copy
@@ -63,9 +65,12 @@ def parse_condition(name: str) -> tuple[str, int | str]:
     kind, _, k = name.partition("@")
     if kind == "greedy" and not k:
         return kind, 1
-    if kind in {"oneshot", "agent"} and (k.isdigit() or (kind == "agent" and k == "adaptive")):
+    agent = kind in {"agent", "agent-auto"}
+    if (kind == "oneshot" or agent) and (k.isdigit() or (agent and k == "adaptive")):
         return kind, int(k) if k.isdigit() else k
-    raise SystemExit(f"--conditions: {name!r} is not greedy, oneshot@K, agent@K or agent@adaptive")
+    raise SystemExit(
+        f"--conditions: {name!r} is not greedy, oneshot@K, agent@K, agent-auto@K or agent@adaptive"
+    )
 
 
 def _policy(kind: str, k: int | str, seed: int) -> ScalingPolicy:
@@ -98,8 +103,14 @@ async def _one_shot(backend: Any, repo: Path, bug_id: str, policy: ScalingPolicy
     return out, {"answer": out.get("answer", "")}
 
 
-async def _agent(backend: Any, repo: Path, bug_id: str, policy: ScalingPolicy):
-    ctx = RepoAgentContext(model=backend, policy=policy, max_steps=12, test_timeout=60)
+async def _agent(backend: Any, repo: Path, bug_id: str, policy: ScalingPolicy, free: bool):
+    ctx = RepoAgentContext(
+        model=backend,
+        policy=policy,
+        max_steps=12,
+        test_timeout=60,
+        tool_choice="auto" if free else "required",
+    )
     inputs = {"repo": str(repo), "issue": corpus.issue(bug_id), "test_command": TEST_COMMAND}
     out = await build_repo_agent().ainvoke(inputs, context=ctx)
     return out, {"changes": out.get("changes") or {}}
@@ -167,8 +178,8 @@ async def run_one(backend: Any, bug_id: str, condition: str, seed: int) -> dict[
         repo = corpus.materialise(bug_id, Path(tmp) / "repo")
         start = time.monotonic()
         with collect_reports() as full:
-            if kind == "agent":
-                out, committed = await _agent(backend, repo, bug_id, policy)
+            if kind.startswith("agent"):
+                out, committed = await _agent(backend, repo, bug_id, policy, kind == "agent-auto")
             else:
                 out, committed = await _one_shot(backend, repo, bug_id, policy, kind == "oneshot")
         wall = time.monotonic() - start

@@ -23,6 +23,7 @@ def test_conditions_parse_and_bad_ones_are_named() -> None:
     assert bug_fix.parse_condition("greedy") == ("greedy", 1)
     assert bug_fix.parse_condition("oneshot@4") == ("oneshot", 4)
     assert bug_fix.parse_condition("agent@adaptive") == ("agent", "adaptive")
+    assert bug_fix.parse_condition("agent-auto@4") == ("agent-auto", 4)
     with pytest.raises(SystemExit, match="'agent@x'"):
         bug_fix.parse_condition("agent@x")
 
@@ -52,3 +53,14 @@ async def test_a_one_shot_and_an_agent_run_are_judged_and_counted() -> None:
     assert row["tool_calls"] == 1 and row["edit_steps"] == 1
     assert row["test_edit_attempts"] == 1 and row["tool_call_failures"] == 1
     assert row["branches"] == 6 and row["tokens_in"] > 0
+
+
+async def test_unconstrained_tool_calls_are_sent_as_auto_and_a_text_turn_still_fails() -> None:
+    read = tool_call("read_file", {"path": "descstats/summary.py"}, "c1")
+    edit = tool_call("edit", {"edit": "use true division"}, "c2")
+    agent = ScriptedChatModel(script=[read, "I will read it.", edit, edit, FIX, FIX])
+    row = await bug_fix.run_one(agent, "median-even", "agent-auto@2", seed=0)
+    turns = [kw for kw in agent.call_kwargs if "tool_choice" in kw]
+    assert turns and {kw["tool_choice"] for kw in turns} == {"auto"}
+    assert {kw.get("parallel_tool_calls") for kw in turns} == {False}  # one call a turn
+    assert row["fixed"] is True and row["tool_call_failures"] == 1, row

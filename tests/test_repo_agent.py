@@ -283,3 +283,45 @@ def test_cli_without_a_verified_fix_exits_non_zero_and_says_why(
     assert "The best edit (unverified):" in out
     assert "Not applied to" in out and "only a verified edit is written" in out
     assert corpus.run_tests(repo).returncode == 1  # the repository is untouched
+
+
+async def test_a_repeated_call_is_noted_and_the_next_turn_must_edit(repo: Path) -> None:
+    read = tool_call("read_file", {"path": MODULE}, "c1")
+    model = ScriptedChatModel(script=[read, read, tool_call("edit", {"edit": "/ 2"}, "c3"), FIX])
+    out = await _run(repo, model)
+    assert out["outcome"] == "fixed", out["reason"]
+    seen = _tool_results(model)
+    assert not seen[0].startswith("(The same call") and seen[1].startswith(
+        "(The same call as turn 1"
+    )
+    choices = [kw.get("tool_choice") for kw in model.call_kwargs[:3]]
+    assert choices == ["required", "required", "edit"]  # after the repeat: edit, constrained
+    assert all(kw.get("parallel_tool_calls") is False for kw in model.call_kwargs[:3])
+
+
+async def test_after_look_limit_looking_turns_the_edit_is_forced(repo: Path) -> None:
+    model = ScriptedChatModel(
+        script=[
+            tool_call("list_files", {"path": MODULE}, "c1"),  # a file's path: shows the file
+            tool_call("search_code", {"pattern": "median"}, "c2"),
+            tool_call("edit", {"edit": "/ 2"}, "c3"),
+            FIX,
+        ]
+    )
+    out = await _run(repo, model, look_limit=2)
+    assert out["outcome"] == "fixed", out["reason"]
+    assert [kw.get("tool_choice") for kw in model.call_kwargs[:3]] == ["required"] * 2 + ["edit"]
+    assert "  21      return (ordered[mid - 1] + ordered[mid]) // 2" in _tool_results(model)[0]
+    edit_prompt = model.calls[3][-1].content  # the edit step's request shows the file read
+    assert f"{MODULE}:\n```python\nfrom collections import Counter" in edit_prompt
+    assert "        return ordered[mid]\n" in edit_prompt  # as it is, no line numbers
+
+
+async def test_an_edit_step_whose_branches_write_nothing_is_told_and_goes_on(repo: Path) -> None:
+    edit = tool_call("edit", {"edit": "/ 2"}, "c1")
+    model = ScriptedChatModel(script=[edit, "", tool_call("edit", {"edit": "/ 2"}, "c2"), FIX])
+    out = await _run(repo, model)
+    assert out["outcome"] == "fixed", out["reason"]
+    first = next(a for a in out["actions"] if a["tool"] == "edit")
+    assert first["result"].startswith("FAILED: no branch wrote an edit (branch 0:"), first
+    assert "no branch wrote an edit" in _tool_results(model)[0]

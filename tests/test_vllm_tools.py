@@ -197,3 +197,35 @@ async def test_react_graph_on_the_embedded_model_calls_its_calculator(
     assert not str(tool_messages[0].content).startswith("error"), tool_messages[0]
     first = messages[1].response_metadata["scaling"]
     assert first["winner_passed"] is True, first  # the committed call passed ToolCallVerifier
+
+
+@pytest.mark.model
+async def test_one_call_per_turn_through_the_scaled_model(
+    vllm_backend: VLLMBackend,  # noqa: F811
+) -> None:
+    """``bind_tools(parallel_tool_calls=False)`` on ``ScaledChatModel`` reaches the engine:
+    asked to read two files, every branch's constrained answer is exactly one call."""
+    from langgraph_scaling import ScaledChatModel, ScalingPolicy, collect_reports
+
+    read = {
+        "type": "function",
+        "function": {
+            "name": "read_file",
+            "description": "Show a file of the repository.",
+            "parameters": {
+                "type": "object",
+                "properties": {"path": {"type": "string"}},
+                "required": ["path"],
+            },
+        },
+    }
+    policy = ScalingPolicy(router=3, max_new_tokens=96, seed=7, keep_candidates=True)
+    model = ScaledChatModel(vllm_backend, policy=policy).bind_tools(
+        [read], tool_choice="required", parallel_tool_calls=False
+    )
+    with collect_reports() as reports:
+        message = await model.ainvoke("Read the files a.py, b.py and c.py.")
+    assert len(message.tool_calls) == 1
+    (report,) = reports
+    assert len(report.candidates) == 3
+    assert all(len(c.tool_calls) == 1 for c in report.candidates), report.candidates

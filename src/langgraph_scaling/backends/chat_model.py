@@ -76,7 +76,9 @@ class ChatModelBackend:
     async def sample(self, request: SampleRequest, emit: Emit) -> None:
         model: Any = self.model
         if request.tools:
-            kw = {"tool_choice": request.tool_choice} if request.tool_choice else {}
+            kw: dict[str, Any] = {"tool_choice": request.tool_choice} if request.tool_choice else {}
+            if "parallel_tool_calls" in request.extra:
+                kw["parallel_tool_calls"] = request.extra["parallel_tool_calls"]
             model = self.model.bind_tools([dict(t) for t in request.tools], **kw)
         base = without_token_streams(ensure_config())
 

@@ -155,7 +155,9 @@ class ScaledChatModel(BaseChatModel):
             raise ConfigError("ScaledChatModel messages", messages, "needs at least one message")
         tools = list(kwargs.get("tools") or [])
         tool_choice = kwargs.get("tool_choice")
-        extra = {"stop": stop} if stop else {}
+        extra: dict[str, Any] = {"stop": stop} if stop else {}
+        if kwargs.get("parallel_tool_calls") is not None:  # False: at most one call
+            extra["parallel_tool_calls"] = bool(kwargs["parallel_tool_calls"])
         sampler = BackendSampler(
             as_backend(self.inner, max_concurrency=self.policy.max_concurrency),
             messages,

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictInt, model_validator
 
 from langgraph_scaling.langgraph.agent_context import AgentContext
 from langgraph_scaling.policy import ScalingPolicy, SelectionMethod
 from langgraph_scaling.verifiers.patch import DEFAULT_PROTECTED
 
 __all__ = ["RepoAgentContext"]
+
+MIN_PROMPT = 512
+"""Fewest prompt tokens a step may be left (the opening alone takes a few hundred)."""
 
 
 class RepoAgentContext(AgentContext):
@@ -44,6 +47,36 @@ class RepoAgentContext(AgentContext):
     """When every test passes before any edit, first write a test that fails (Agentless)."""
     apply_edit: bool = False
     """Write the committed edit to the repository (only a verified one)."""
+    context_window: StrictInt | None = Field(default=4096, ge=512)
+    """The model's context in tokens (the embedded engine's is 4096). What each step sends
+    is shortened to leave ``max_new_tokens`` free (see ``history``); ``None``: never."""
+    look_limit: StrictInt = Field(default=4, ge=1)
+    """Looking turns in a row after which the next turn must call ``edit`` (so must the
+    turn after a repeated call); with ``tool_choice="required"`` only."""
+    tool_choice: Literal["required", "auto"] = "required"
+    """``required``: every turn's tool call is constrained (structured outputs on vLLM);
+    ``auto``: the model writes it freely and the engine's tool parser reads it (a branch
+    without a call still fails ``ToolCallVerifier``). For measuring what the constraint buys."""
+
+    @model_validator(mode="after")
+    def _room_to_answer(self) -> RepoAgentContext:
+        budget = self.history_budget()
+        if budget is not None and budget < MIN_PROMPT:
+            raise ValueError(
+                f"context_window={self.context_window} leaves {budget} tokens for the prompt "
+                f"after the answer's {self.answer_room()} (max_new_tokens plus 5 %); "
+                f"the agent needs at least {MIN_PROMPT}"
+            )
+        return self
+
+    def answer_room(self) -> int:
+        """Tokens kept free for the answer (``max_new_tokens``, or 768), plus 5 % margin."""
+        room = self.max_new_tokens or 768
+        return room + (self.context_window or 0) // 20
+
+    def history_budget(self) -> int | None:
+        """Approximate tokens the prompt of a step may take (``None``: unlimited)."""
+        return None if self.context_window is None else self.context_window - self.answer_room()
 
     def step_policy(self) -> ScalingPolicy:
         """The policy every step starts from (``policy``, or one from the JSON fields)."""

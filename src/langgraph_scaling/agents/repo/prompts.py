@@ -7,6 +7,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
 
 __all__ = [
@@ -54,10 +56,14 @@ def opening(issue: str, files: list[str], tests: str) -> list[AnyMessage]:
     ]
 
 
-def edit_request(planned: str) -> HumanMessage:
-    """Ask for the edit itself (the edit step's branches answer this)."""
+def edit_request(planned: str, files: Mapping[str, str] | None = None) -> HumanMessage:
+    """Ask for the edit itself (the edit step's branches answer this), showing ``files``
+    (path -> current text) as they are now, so the SEARCH lines can be copied."""
+    shown = "".join(
+        f"{path}:\n```python\n{text.rstrip()}\n```\n\n" for path, text in (files or {}).items()
+    )
     plan = f"Your planned edit:\n{planned.strip()}\n\n" if planned.strip() else ""
-    return HumanMessage(f"{plan}Now write the edit that fixes the issue. {EDIT_FORMAT}")
+    return HumanMessage(f"{shown}{plan}Now write the edit that fixes the issue. {EDIT_FORMAT}")
 
 
 def reproduction_request(path: str) -> HumanMessage:

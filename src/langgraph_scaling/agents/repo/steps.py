@@ -26,6 +26,7 @@ from langgraph.config import get_stream_writer
 from pydantic import ValidationError
 
 from langgraph_scaling.agents.repo.context import RepoAgentContext
+from langgraph_scaling.agents.repo.history import fit, size
 from langgraph_scaling.agents.repo.prompts import (
     edit_request,
     reproduction_added,
@@ -34,7 +35,7 @@ from langgraph_scaling.agents.repo.prompts import (
 from langgraph_scaling.agents.repo.tools import LOOK_TOOLS, make_repo_tools
 from langgraph_scaling.agents.repo.verify import Attempt, Recorder, ReproductionVerifier, action_key
 from langgraph_scaling.agents.repo.workspace import Workspace
-from langgraph_scaling.edits import EditError, parse_edits
+from langgraph_scaling.edits import EditError, matches_any, parse_edits
 from langgraph_scaling.errors import StepFailedError
 from langgraph_scaling.langgraph import ScaledChatModel
 from langgraph_scaling.verifiers.patch import PatchVerifier
@@ -88,11 +89,16 @@ def _tools(state: RepoState, ctx: RepoAgentContext, ws: Workspace | None = None)
 async def agent_turn(state: RepoState, ctx: RepoAgentContext) -> RepoState:
     """One model turn that must call a tool; branches vote on the action."""
     base = ctx.step_policy()
-    policy = base.model_copy(update={"verifiers": (ToolCallVerifier(),), "vote_key": action_key})
+    checker = ToolCallVerifier(require_tool_call=True)
+    policy = base.model_copy(update={"verifiers": (checker,), "vote_key": action_key})
     model = ScaledChatModel(ctx.backend(), policy=policy, step="agent")
-    bound = model.bind_tools(_tools(state, ctx), tool_choice="required")
+    tools = _tools(state, ctx)
+    choice = "edit" if ctx.tool_choice == "required" and _looked_enough(state, ctx) else None
+    bound = model.bind_tools(
+        tools, tool_choice=choice or ctx.tool_choice, parallel_tool_calls=False
+    )
     try:
-        message = await bound.ainvoke(state["messages"])
+        message = await bound.ainvoke(fit(state["messages"], ctx.history_budget(), tools))
     except StepFailedError as exc:
         if not _context_full(exc):
             raise
@@ -104,6 +110,38 @@ async def agent_turn(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         "steps": state.get("steps", 0) + 1,
         "reports": [message.response_metadata["scaling"]],
     }
+
+
+def _looks(state: RepoState) -> list[dict[str, Any]]:
+    """The looking actions since the last edit or reproduction step (the start's excluded)."""
+    looks: list[dict[str, Any]] = []
+    for action in reversed(state.get("actions", [])):
+        if action["tool"] in {"edit", "reproduce"} or action["turn"] == 0:
+            break
+        looks.insert(0, action)
+    return looks
+
+
+def _repeats(action: Mapping[str, Any], looks: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The earlier look that made the same call, if any."""
+    same = (action["tool"], action["args"])
+    return next((a for a in looks if (a["tool"], a["args"]) == same), None)
+
+
+def _looked_enough(state: RepoState, ctx: RepoAgentContext) -> bool:
+    """Whether the next turn must be the edit: ``look_limit`` looking turns in a row, or
+    the last one repeated an earlier call (small models loop on one call)."""
+    looks = _looks(state)
+    if not looks:
+        return False
+    turns = {a["turn"] for a in looks}
+    return len(turns) >= ctx.look_limit or _repeats(looks[-1], looks[:-1]) is not None
+
+
+def _less(ctx: RepoAgentContext, ask: HumanMessage) -> int | None:
+    """The history budget left beside the request ``ask``."""
+    budget = ctx.history_budget()
+    return None if budget is None else budget - size([ask])
 
 
 def _context_full(exc: StepFailedError) -> bool:
@@ -131,15 +169,22 @@ async def run_look_tools(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         return {"messages": [nudge], "actions": [record(turn, "(no tool call)", {}, "")]}
     tools = {t.name: t for t in _tools(state, ctx)}
     answers: list[AnyMessage] = []
-    actions = []
+    actions: list[dict[str, Any]] = []
     for call in calls:
         name, args = str(call["name"]), dict(call.get("args") or {})
         if name in LOOK_TOOLS:
             result = await _call(tools[name], args)
         else:
             result = f"error: no tool {name!r}; call one of {', '.join(tools)}, one at a time"
+        action = record(turn, name, args, result)
+        earlier = _repeats(action, [*_looks(state), *actions])
+        if earlier is not None:
+            result = (
+                f"(The same call as turn {earlier['turn']}; nothing has changed since. "
+                f"Now write the fix with edit.)\n{result}"
+            )
         answers.append(ToolMessage(result, tool_call_id=call.get("id") or name, name=name))
-        actions.append(record(turn, name, args, result))
+        actions.append(action)
     return {"messages": answers, "actions": actions}
 
 
@@ -201,8 +246,12 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         recorder = Recorder(verifier)
         policy = base.model_copy(update={"verifiers": (recorder,), "vote_key": "text"})
         model = ScaledChatModel(ctx.backend(), policy=policy, step="edit")
-        prompt = [*state["messages"][:-1], edit_request(str(call["args"].get("edit", "")))]
-        answer = await model.ainvoke(prompt)
+        ask = edit_request(str(call["args"].get("edit", "")), _focus(state, ws, ctx))
+        prompt = [*fit(state["messages"][:-1], _less(ctx, ask)), ask]
+        try:
+            answer = await model.ainvoke(prompt)
+        except StepFailedError as exc:  # no branch wrote anything: a failed edit, not a crash
+            return _unwritten(last, call, turn, exc)
         report = answer.response_metadata["scaling"]
         won = recorder.get(report.get("winner"))
         passed = won is not None and won.verdict.passed
@@ -212,16 +261,8 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         text = f"PASSED: the edit of branch {won.index} is applied. {won.verdict.feedback}"
     else:
         text = _feedback(recorder.attempts)
-    answers: list[AnyMessage] = [
-        ToolMessage(
-            text if c is call else "not run: call one tool at a time",
-            tool_call_id=c.get("id") or c["name"],
-            name=str(c["name"]),
-        )
-        for c in last.tool_calls
-    ]
     update: RepoState = {
-        "messages": answers,
+        "messages": _answers(last, call, text),
         "steps": turn,
         "reports": [report],
         "actions": [record(turn, "edit", {"branches": report.get("launched")}, text)],
@@ -235,6 +276,49 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         }
     else:
         update["best_edit"] = best
+    return update
+
+
+def _focus(state: RepoState, ws: Workspace, ctx: RepoAgentContext) -> dict[str, str]:
+    """The code files the edit is likely about, as they are now: those the agent read (the
+    latest first), else the only code file; at most two, and none that is protected."""
+    code = [f for f in ws.files() if f.endswith(".py") and not matches_any(f, ctx.protected)]
+    read = [
+        str(a["args"].get("path", "")).strip().lstrip("/")
+        for a in reversed(state.get("actions", []))
+        if a["tool"] in {"read_file", "list_files"}
+    ]
+    picked = list(dict.fromkeys(p for p in read if p in code))[:2] or code[:1] * (len(code) == 1)
+    return {path: ws.read(path) or "" for path in picked}
+
+
+def _answers(last: AIMessage, call: Mapping[str, Any], text: str) -> list[AnyMessage]:
+    """The edit call's answer ``text``; any other call of that turn is not run."""
+    return [
+        ToolMessage(
+            text if c is call else "not run: call one tool at a time",
+            tool_call_id=c.get("id") or c["name"],
+            name=str(c["name"]),
+        )
+        for c in last.tool_calls
+    ]
+
+
+def _unwritten(
+    last: AIMessage, call: Mapping[str, Any], turn: int, exc: StepFailedError
+) -> RepoState:
+    """An edit step whose every branch failed before writing an edit (empty answers, cut
+    off, context full): the model is told, the run goes on (or ends if context is full)."""
+    why = "; ".join(exc.failures)[:600]
+    text = f"FAILED: no branch wrote an edit ({why}); nothing was changed."
+    update: RepoState = {
+        "messages": _answers(last, call, text),
+        "steps": turn,
+        "reports": [exc.report.model_dump(mode="json")] if exc.report else [],
+        "actions": [record(turn, "edit", {"branches": len(exc.failures)}, text)],
+    }
+    if _context_full(exc):
+        update["stop_reason"] = "The conversation outgrew the model's context window"
     return update
 
 
@@ -258,7 +342,8 @@ async def reproduce_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         recorder = Recorder(check)
         policy = base.model_copy(update={"verifiers": (recorder,), "vote_key": "text"})
         model = ScaledChatModel(ctx.backend(), policy=policy, step="reproduce")
-        answer = await model.ainvoke([*state["messages"], reproduction_request(path)])
+        ask = reproduction_request(path)
+        answer = await model.ainvoke([*fit(state["messages"], _less(ctx, ask)), ask])
         report = answer.response_metadata["scaling"]
         won = recorder.get(report.get("winner"))
         added = (

@@ -57,8 +57,17 @@ def suite_text(exit_code: int | None, output: str) -> str:
     return f"{verdict}\n{summarise_output(output)}"
 
 
+def _is_file(ws: Workspace, path: str) -> bool:
+    try:
+        return ws.read(path) is not None
+    except EditError:
+        return False
+
+
 def _list_files(ws: Workspace, path: str = "") -> str:
     prefix = path.strip().strip("/")
+    if prefix and _is_file(ws, prefix):  # a file: the model wants to see it
+        return _read_file(ws, prefix)
     names = [f for f in ws.files() if not prefix or f == prefix or f.startswith(prefix + "/")]
     if not names:
         return f"no files under {prefix!r}"
@@ -121,7 +130,8 @@ def make_repo_tools(
     command = list(test_command)
 
     def list_files(path: str = "") -> str:
-        """List the repository's files (optionally only those under a folder)."""
+        """List the repository's files (optionally only those under a folder; a file's path
+        shows that file)."""
         return _list_files(workspace, path)
 
     def read_file(path: str, start: int = 1, end: int | None = None) -> str:
