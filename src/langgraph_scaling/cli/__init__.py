@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -249,10 +250,21 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
     return 0 if final.get("passed") else 1
 
 
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (``kill``, ``timeout``, a container stopping) stops a run as Ctrl-C does:
+    the running steps are cancelled and the engine is shut down. Python's default would end
+    the process at once and leave the in-process engine's workers running, holding their
+    memory. Only for the command itself, and only where SIGTERM has no handler yet."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``langgraph-scaling`` command."""
     args = _parser().parse_args(argv)
     console = Console()
+    if argv is None:
+        _terminate_as_interrupt()
     try:
         if args.command == "prepare-model":
             from langgraph_scaling.models.embedded import prepare_model
