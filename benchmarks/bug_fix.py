@@ -150,7 +150,7 @@ def counts(out: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, int]
         "tokens_in": sum(r.get("tokens_in", 0) for r in reports),
         "tokens_out": sum(r.get("tokens_out", 0) for r in reports),
         "steps": len(reports),
-        "tool_calls": sum(1 for a in out.get("actions", [])[1:] if a.get("tool") != "edit"),
+        "tool_calls": sum(1 for a in out.get("actions", [])[1:] if a.get("tool") not in _NOT_CALLS),
         "edit_steps": sum(1 for r in reports if r["step"] == "edit"),
         "branches": len(candidates),
         "test_edit_attempts": sum(
@@ -163,6 +163,9 @@ def counts(out: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, int]
             1 for step, c in candidates if step == "agent" and not _schema_ok(c)
         ),
     }
+
+
+_NOT_CALLS = {"edit", "reproduce", "(no tool call)"}  # steps, and turns that called nothing
 
 
 def _schema_ok(candidate: dict[str, Any]) -> bool:

@@ -12,7 +12,8 @@ problem through the package's own selection strategies:
 - ``confidence vote`` / ``DeepConf filter``: ``confidence_vote`` / ``confidence_filter``;
 - ``judge``: ``best`` on the ``JudgeVerifier`` score;
 - ``combined``: ``lexicographic(verifier:unit_tests, verifier:generated_tests, votes,
-  confidence)``; ``combined, greedy first``: the same on the greedy answer plus k-1 samples;
+  confidence)``; ``best, greedy first`` and ``combined, greedy first``: those rules on the
+  greedy answer plus k-1 samples (``greedy_first=True``);
 - ``adaptive``: the adaptive router (waves up to 2, 4, 8 and 16 samples, as the pool
   allows) with the ``combined`` rule, stopping on a pass of every verifier (visible
   condition) or when the confident half agrees (``confidence_filter``'s share ≥ 0.75),
@@ -93,6 +94,11 @@ METHODS: dict[str, tuple[Any, tuple[str, ...], str, tuple[str, ...]]] = {
     "combined": (COMBINED, ("visible", "generated"), "behavior_key", ("gen",)),
 }
 
+GREEDY_FIRST = {  # the same rules on the greedy answer plus k-1 samples
+    "best, greedy first": METHODS["best (visible)"],
+    "combined, greedy first": METHODS["combined"],
+}
+
 
 def _cost(row: dict[str, Any], sub: Sequence[dict[str, Any]], extras: Sequence[str]) -> float:
     tokens = row["prompt_tokens"] + sum(s["tokens_out"] for s in sub)
@@ -136,7 +142,7 @@ def adaptive(row: dict[str, Any], order: Sequence[int], visible: bool) -> tuple[
 def analyse_condition(rows: Sequence[dict[str, Any]], repeats: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     KS = tuple(k for k in ALL_KS if k <= min(len(r["samples"]) for r in rows))
-    acc = {m: dict.fromkeys(KS, 0.0) for m in [*METHODS, "combined, greedy first"]}
+    acc = {m: dict.fromkeys(KS, 0.0) for m in [*METHODS, *GREEDY_FIRST]}
     cost = {m: dict.fromkeys(KS, 0.0) for m in acc}
     oracle = dict.fromkeys(KS, 0.0)
     ada = {"accuracy": 0.0, "samples": 0.0}
@@ -152,9 +158,9 @@ def analyse_condition(rows: Sequence[dict[str, Any]], repeats: int, seed: int) -
                     acc[name][k] += _pick(method, sub, signals, key).text in _passing(sub)
                     cost[name][k] += _cost(row, sub, extras)
                 g = [row["greedy"], *sub[: k - 1]]
-                pick = _pick(COMBINED, g, ("visible", "generated"), "behavior_key")
-                acc["combined, greedy first"][k] += pick.text in _passing(g)
-                cost["combined, greedy first"][k] += _cost(row, g, ("gen",)) + row["prompt_tokens"]
+                for name, (method, signals, key, extras) in GREEDY_FIRST.items():
+                    acc[name][k] += _pick(method, g, signals, key).text in _passing(g)
+                    cost[name][k] += _cost(row, g, extras) + row["prompt_tokens"]
             right, used = adaptive(row, order, visible=row["condition"] == "visible")
             ada["accuracy"] += right
             ada["samples"] += used

@@ -120,3 +120,11 @@ def test_cli_names_the_new_policies() -> None:
     assert parse_policy("judge@4").signals == ("judge",)
     vote = parse_policy("confidence_filter@8")
     assert vote.policy.wanted_logprobs == 5 and not vote.verify
+
+
+def test_the_agent_defaults_to_greedy_first_but_a_given_policy_keeps_its_own() -> None:
+    assert CodingAgentContext(router=4).propose_policy().greedy_first is True
+    given = ScalingPolicy(router=4, selection="vote")
+    assert CodingAgentContext(policy=given).propose_policy().greedy_first is False
+    assert CodingAgentContext(policy=given, greedy_first=True).propose_policy().greedy_first
+    assert not CodingAgentContext(router=4, greedy_first=False).propose_policy().greedy_first

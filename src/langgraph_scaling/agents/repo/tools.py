@@ -130,8 +130,7 @@ def make_repo_tools(
     command = list(test_command)
 
     def list_files(path: str = "") -> str:
-        """List the repository's files (optionally only those under a folder; a file's path
-        shows that file)."""
+        """List the repository's files (or those under a folder; a file's path shows it)."""
         return _list_files(workspace, path)
 
     def read_file(path: str, start: int = 1, end: int | None = None) -> str:
