@@ -325,3 +325,10 @@ async def test_an_edit_step_whose_branches_write_nothing_is_told_and_goes_on(rep
     first = next(a for a in out["actions"] if a["tool"] == "edit")
     assert first["result"].startswith("FAILED: no branch wrote an edit (branch 0:"), first
     assert "no branch wrote an edit" in _tool_results(model)[0]
+
+
+async def test_an_edit_step_whose_model_fails_raises_instead_of_going_on(repo: Path) -> None:
+    edit = tool_call("edit", {"edit": "/ 2"}, "c1")
+    broken = ScriptedChatModel(script=[edit, BackendError("connection refused")])
+    with pytest.raises(StepFailedError, match="connection refused"):
+        await _run(repo, broken, max_steps=3)

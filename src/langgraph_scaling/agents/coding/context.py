@@ -35,7 +35,7 @@ class CodingAgentContext(AgentContext):
     greedy_first: bool = True
     """Branch 0 decodes greedily, the others sample (see ``ScalingPolicy.greedy_first``), so
     that when no signal separates the candidates the step does not commit a sample worse
-    than greedy decoding would (docs/benchmarks.md: ``best`` alone is 7–17 points below
+    than greedy decoding would (docs/benchmarks.md: ``best`` alone is 7-17 points below
     greedy at small k). Applies to a policy built from the context's fields; a ``policy=``
     given from Python keeps its own setting unless ``greedy_first`` is also given."""
     apply_patch: bool = False

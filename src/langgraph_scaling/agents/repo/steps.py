@@ -35,6 +35,7 @@ from langgraph_scaling.agents.repo.prompts import (
 from langgraph_scaling.agents.repo.tools import LOOK_TOOLS, make_repo_tools
 from langgraph_scaling.agents.repo.verify import Attempt, Recorder, ReproductionVerifier, action_key
 from langgraph_scaling.agents.repo.workspace import Workspace
+from langgraph_scaling.branching import EMPTY_ANSWER
 from langgraph_scaling.edits import EditError, matches_any, parse_edits
 from langgraph_scaling.errors import StepFailedError
 from langgraph_scaling.langgraph import ScaledChatModel
@@ -250,7 +251,9 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         prompt = [*fit(state["messages"][:-1], _less(ctx, ask)), ask]
         try:
             answer = await model.ainvoke(prompt)
-        except StepFailedError as exc:  # no branch wrote anything: a failed edit, not a crash
+        except StepFailedError as exc:  # every branch answered nothing: a failed edit
+            if not (_context_full(exc) or all(f.endswith(EMPTY_ANSWER) for f in exc.failures)):
+                raise  # the engine or model failed, not the edit
             return _unwritten(last, call, turn, exc)
         report = answer.response_metadata["scaling"]
         won = recorder.get(report.get("winner"))
@@ -288,7 +291,9 @@ def _focus(state: RepoState, ws: Workspace, ctx: RepoAgentContext) -> dict[str, 
         for a in reversed(state.get("actions", []))
         if a["tool"] in {"read_file", "list_files"}
     ]
-    picked = list(dict.fromkeys(p for p in read if p in code))[:2] or code[:1] * (len(code) == 1)
+    picked = list(dict.fromkeys(p for p in read if p in code))[:2]
+    if not picked and len(code) == 1:
+        picked = code
     return {path: ws.read(path) or "" for path in picked}
 
 
@@ -307,8 +312,8 @@ def _answers(last: AIMessage, call: Mapping[str, Any], text: str) -> list[AnyMes
 def _unwritten(
     last: AIMessage, call: Mapping[str, Any], turn: int, exc: StepFailedError
 ) -> RepoState:
-    """An edit step whose every branch failed before writing an edit (empty answers, cut
-    off, context full): the model is told, the run goes on (or ends if context is full)."""
+    """An edit step whose every branch answered nothing (or whose prompt no longer fits):
+    the model is told and the run goes on (it ends when the context is full)."""
     why = "; ".join(exc.failures)[:600]
     text = f"FAILED: no branch wrote an edit ({why}); nothing was changed."
     update: RepoState = {
