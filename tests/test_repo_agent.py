@@ -279,6 +279,8 @@ def test_cli_without_a_verified_fix_exits_non_zero_and_says_why(
     code = _cli(monkeypatch, ScriptedChatModel(script=script), repo, "--apply", "--max-steps", "2")
     out = capsys.readouterr().out
     assert code == 1, out
+    failed = next(line for line in out.splitlines() if "branch 0: failed" in line)
+    assert " - " in failed and "fail" in failed.split(" - ", 1)[1].lower(), failed  # why
     assert "Outcome: best_effort - The step limit (2 model turns) was reached" in out
     assert "The best edit (unverified):" in out
     assert "Not applied to" in out and "only a verified edit is written" in out

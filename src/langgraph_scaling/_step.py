@@ -189,4 +189,13 @@ def _brief(c: Candidate) -> dict[str, Any]:
         "vote_key": (c.vote_key or "")[:120],
         "tokens_out": c.tokens_out,
         "error": c.error,
+        "feedback": _first_failure(c),
     }
+
+
+def _first_failure(c: Candidate) -> str:
+    """The first line of the first failing verdict's feedback (``""`` when none failed)."""
+    for verdict in c.verdicts:
+        if not verdict.passed and verdict.feedback.strip():
+            return verdict.feedback.strip().splitlines()[0][:160]
+    return ""

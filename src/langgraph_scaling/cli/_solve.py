@@ -30,9 +30,10 @@ def _show(console: Console, event: dict[str, Any]) -> None:
             mark = "[green]passed[/]"
         else:
             mark = "[red]failed[/]"
+        why = f" - {escape(event['feedback'])}" if event.get("feedback") else ""
         console.print(
             f"    branch {event['branch']}: {mark} score={event['score']} "
-            f"tokens={event['tokens_out']}"
+            f"tokens={event['tokens_out']}{why}"
         )
     elif kind == "agent_action":
         args = ", ".join(f"{k}={v!r}" for k, v in event["args"].items())
