@@ -334,3 +334,29 @@ async def test_an_edit_step_whose_model_fails_raises_instead_of_going_on(repo: P
     broken = ScriptedChatModel(script=[edit, BackendError("connection refused")])
     with pytest.raises(StepFailedError, match="connection refused"):
         await _run(repo, broken, max_steps=3)
+
+
+async def test_a_long_run_is_fitted_to_a_small_window_and_keeps_calls_paired(repo: Path) -> None:
+    from langchain_core.messages import AIMessage
+
+    from langgraph_scaling.agents.repo.history import size
+
+    reads = [tool_call("read_file", {"path": MODULE, "start": i}, f"r{i}") for i in (1, 2, 3)]
+    model = ScriptedChatModel(script=[*reads, tool_call("edit", {"edit": "/ 2"}, "e"), FIX])
+    out = await _run(repo, model, context_window=2600, look_limit=6)
+    assert out["outcome"] == "fixed", out["reason"]
+    budget = _context(model, context_window=2600).history_budget()
+    for sent in model.calls:
+        assert size(sent) <= budget + 300, size(sent)  # + the tools' schemas, not counted here
+        ids = {c["id"] for m in sent if isinstance(m, AIMessage) for c in m.tool_calls}
+        assert all(m.tool_call_id in ids for m in sent if isinstance(m, ToolMessage))
+    notes = [str(m.content) for m in model.calls[3]]
+    assert any("earlier turns left out" in n or "output shortened" in n for n in notes), notes
+
+
+async def test_an_edit_prompt_that_no_longer_fits_ends_the_run_there(repo: Path) -> None:
+    full = BackendError("This model's maximum context length is 2048 tokens. However, ...")
+    model = ScriptedChatModel(script=[tool_call("edit", {"edit": "/ 2"}, "e1"), full])
+    out = await _run(repo, model, max_steps=6)
+    assert out["outcome"] == "no_fix" and "outgrew" in out["reason"], out["reason"]
+    assert len(model.calls) == 2  # no further turn after the edit step

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 
+from langgraph_scaling import ScalingPolicy
 from langgraph_scaling.agents.repo import RepoAgentContext
 from langgraph_scaling.agents.repo.history import SHORTENED, fit, size
+from langgraph_scaling.testing import ScriptedChatModel
 
 
 def _turn(i: int, lines: int) -> list[AnyMessage]:
@@ -54,7 +56,19 @@ def test_oldest_turns_are_left_out_when_shrinking_is_not_enough() -> None:
 
 
 def test_the_context_window_must_leave_room_for_the_prompt() -> None:
-    assert RepoAgentContext().history_budget() == 4096 - 768 - 204
+    assert RepoAgentContext(context_window=4096).history_budget() == 4096 - 768 - 204
     assert RepoAgentContext(context_window=None).history_budget() is None
     with pytest.raises(ValueError, match="context_window=900"):
         RepoAgentContext(context_window=900)
+    # the room follows the policy that runs, not only the context's own field
+    policy = ScalingPolicy(router=2, max_new_tokens=1500)
+    assert RepoAgentContext(policy=policy, context_window=4096).history_budget() == 2392
+
+
+class _Engine:
+    max_model_len = 2048
+
+
+def test_auto_takes_the_window_from_the_backend() -> None:
+    assert RepoAgentContext(model=_Engine()).window() == 2048
+    assert RepoAgentContext(model=ScriptedChatModel(script=["x"])).window() == 4096

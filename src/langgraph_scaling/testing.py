@@ -60,8 +60,13 @@ class ScriptedChatModel(BaseChatModel):
     def call_kwargs(self) -> list[dict[str, Any]]:
         return self._kwargs
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
-        """Tools are accepted and ignored: the script decides the calls."""
+    def bind_tools(
+        self, tools: Sequence[Any], *, parallel_tool_calls: bool | None = None, **kwargs: Any
+    ) -> Any:
+        """Tools are accepted and ignored: the script decides the calls (the options are
+        recorded in ``call_kwargs``, ``parallel_tool_calls`` as ChatOpenAI takes it)."""
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
         return self.bind(**kwargs) if kwargs else self
 
     def _next(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -77,7 +78,7 @@ class ChatModelBackend:
         model: Any = self.model
         if request.tools:
             kw: dict[str, Any] = {"tool_choice": request.tool_choice} if request.tool_choice else {}
-            if "parallel_tool_calls" in request.extra:
+            if "parallel_tool_calls" in request.extra and _takes_parallel(self.model):
                 kw["parallel_tool_calls"] = request.extra["parallel_tool_calls"]
             model = self.model.bind_tools([dict(t) for t in request.tools], **kw)
         base = without_token_streams(ensure_config())
@@ -97,6 +98,15 @@ class ChatModelBackend:
             failed=lambda i, exc: Sample(index=i, error=error_text(exc)),
             limiter=anyio.CapacityLimiter(self._limit) if self._limit else None,
         )
+
+
+def _takes_parallel(model: Any) -> bool:
+    """Whether ``model.bind_tools`` names ``parallel_tool_calls`` (ChatOpenAI, ChatAnthropic
+    do); others may pass unknown keywords on to their client, which then fails."""
+    try:
+        return "parallel_tool_calls" in inspect.signature(model.bind_tools).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def to_sample(index: int, out: object) -> Sample:

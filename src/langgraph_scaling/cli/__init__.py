@@ -254,8 +254,10 @@ def _terminate_as_interrupt() -> None:
     """SIGTERM (``kill``, ``timeout``, a container stopping) stops a run as Ctrl-C does:
     the running steps are cancelled and the engine is shut down. Python's default would end
     the process at once and leave the in-process engine's workers running, holding their
-    memory. Only for the command itself, and only where SIGTERM has no handler yet."""
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+    memory. Only for the command itself, where SIGTERM has no handler yet and SIGINT is
+    Python's own (a background job of a shell ignores SIGINT: SIGTERM must still end it)."""
+    default = signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    if default and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
 
 

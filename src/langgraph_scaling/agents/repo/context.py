@@ -18,6 +18,8 @@ from langgraph_scaling.verifiers.patch import DEFAULT_PROTECTED
 
 __all__ = ["RepoAgentContext"]
 
+DEFAULT_WINDOW = 4096
+"""The window assumed when the backend does not say (the embedded engine's)."""
 MIN_PROMPT = 512
 """Fewest prompt tokens a step may be left (the opening alone takes a few hundred)."""
 
@@ -47,9 +49,10 @@ class RepoAgentContext(AgentContext):
     """When every test passes before any edit, first write a test that fails (Agentless)."""
     apply_edit: bool = False
     """Write the committed edit to the repository (only a verified one)."""
-    context_window: StrictInt | None = Field(default=4096, ge=512)
-    """The model's context in tokens (the embedded engine's is 4096). What each step sends
-    is shortened to leave ``max_new_tokens`` free (see ``history``); ``None``: never."""
+    context_window: StrictInt | Literal["auto"] | None = "auto"
+    """The model's context in tokens: what each step sends is shortened to leave the answer
+    room (see ``history``). ``auto``: the backend's ``max_model_len`` when it has one (the
+    embedded engine's 4096), else 4096; ``None``: never shortened."""
     look_limit: StrictInt = Field(default=4, ge=1)
     """Looking turns in a row after which the next turn must call ``edit`` (so must the
     turn after a repeated call); with ``tool_choice="required"`` only."""
@@ -60,23 +63,33 @@ class RepoAgentContext(AgentContext):
 
     @model_validator(mode="after")
     def _room_to_answer(self) -> RepoAgentContext:
-        budget = self.history_budget()
-        if budget is not None and budget < MIN_PROMPT:
-            raise ValueError(
-                f"context_window={self.context_window} leaves {budget} tokens for the prompt "
-                f"after the answer's {self.answer_room()} (max_new_tokens plus 5 %); "
-                f"the agent needs at least {MIN_PROMPT}"
-            )
+        if isinstance(self.context_window, int):
+            budget = self.context_window - self.answer_room(self.context_window)
+            if budget < MIN_PROMPT:
+                raise ValueError(
+                    f"context_window={self.context_window} leaves {budget} tokens for the "
+                    f"prompt after the answer's {self.answer_room(self.context_window)} "
+                    f"(the policy's max_new_tokens plus 5 % of the window); the agent needs "
+                    f"at least {MIN_PROMPT}"
+                )
         return self
 
-    def answer_room(self) -> int:
-        """Tokens kept free for the answer (``max_new_tokens``, or 768), plus 5 % margin."""
-        room = self.max_new_tokens or 768
-        return room + (self.context_window or 0) // 20
+    def answer_room(self, window: int) -> int:
+        """Tokens kept free for the answer: the policy's ``max_new_tokens`` (768 when it has
+        none) plus 5 % of ``window`` for the estimate's error."""
+        return (self.step_policy().max_new_tokens or 768) + window // 20
+
+    def window(self) -> int | None:
+        """The context window in tokens (``auto`` resolved against the backend)."""
+        if self.context_window != "auto":
+            return self.context_window
+        known = getattr(self.backend(), "max_model_len", None)
+        return known if isinstance(known, int) else DEFAULT_WINDOW
 
     def history_budget(self) -> int | None:
         """Approximate tokens the prompt of a step may take (``None``: unlimited)."""
-        return None if self.context_window is None else self.context_window - self.answer_room()
+        window = self.window()
+        return None if window is None else max(MIN_PROMPT, window - self.answer_room(window))
 
     def step_policy(self) -> ScalingPolicy:
         """The policy every step starts from (``policy``, or one from the JSON fields)."""

@@ -150,7 +150,7 @@ def _after_agent(state: RepoState) -> str:
 
 
 def _next_turn(state: RepoState, runtime: Runtime[RepoAgentContext]) -> str:
-    if state.get("outcome"):
+    if state.get("outcome") or state.get("stop_reason"):
         return "finish"
     return "agent" if state.get("steps", 0) < _ctx(runtime).max_steps else "finish"
 

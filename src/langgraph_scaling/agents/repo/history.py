@@ -7,7 +7,8 @@ shortened, oldest first, until their approximate size (tools included) fits ``bu
 1. older tool outputs (all but the latest turn's) shrink to their first line and a note
    that the tool can be called again;
 2. if that is not enough, the oldest turns (a model message and its tool answers) are left
-   out, with one line saying how many.
+   out, with one line saying how many;
+3. as a last resort the latest tool output is cut, saying so.
 
 The opening (system prompt and issue) and every human message stay. The state keeps the
 whole conversation; only what is sent is shortened. Sizes are counted with
@@ -32,6 +33,7 @@ __all__ = ["fit", "size"]
 
 CHARS_PER_TOKEN = 3.0
 SHORTENED = " [older output shortened; call the tool again to see it]"
+CUT = "\n[cut to fit the context window; ask for fewer lines]"
 
 
 def size(messages: Sequence[AnyMessage], tools: Sequence[Any] = ()) -> int:
@@ -54,6 +56,8 @@ def _shorten(message: ToolMessage) -> ToolMessage:
     if text.endswith(SHORTENED):
         return message
     first = text.strip().splitlines()[0][:160] if text.strip() else ""
+    if len(first) + len(SHORTENED) >= len(text):  # a one-liner: nothing to save
+        return message
     return message.model_copy(update={"content": first + SHORTENED})
 
 
@@ -82,7 +86,20 @@ def fit(
     dropped = 0
     while dropped < len(turns) - 1 and size(_join(head, turns, dropped), tools) > budget:
         dropped += 1
-    return _join(head, turns, dropped)
+    kept = _join(head, turns, dropped)
+    over = size(kept, tools) - budget
+    return kept if over <= 0 else _cut_latest(kept, over)
+
+
+def _cut_latest(messages: list[AnyMessage], over: int) -> list[AnyMessage]:
+    """The last resort: the latest tool outputs cut by about ``over`` tokens, each ending
+    with a note (the opening alone may still not fit; the engine then says so)."""
+    last = [i for i, m in enumerate(messages) if isinstance(m, ToolMessage)][-1:]
+    for i in last:
+        text = messages[i].text
+        keep = max(0, len(text) - int(over * CHARS_PER_TOKEN) - len(CUT))
+        messages[i] = messages[i].model_copy(update={"content": text[:keep] + CUT})
+    return messages
 
 
 def _join(head: list[AnyMessage], turns: list[list[AnyMessage]], dropped: int) -> list[AnyMessage]:

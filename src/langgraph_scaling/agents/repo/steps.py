@@ -252,7 +252,8 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         try:
             answer = await model.ainvoke(prompt)
         except StepFailedError as exc:  # every branch answered nothing: a failed edit
-            if not (_context_full(exc) or all(f.endswith(EMPTY_ANSWER) for f in exc.failures)):
+            empty = bool(exc.failures) and all(f.endswith(EMPTY_ANSWER) for f in exc.failures)
+            if not (empty or _context_full(exc)):
                 raise  # the engine or model failed, not the edit
             return _unwritten(last, call, turn, exc)
         report = answer.response_metadata["scaling"]
@@ -284,7 +285,8 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
 
 def _focus(state: RepoState, ws: Workspace, ctx: RepoAgentContext) -> dict[str, str]:
     """The code files the edit is likely about, as they are now: those the agent read (the
-    latest first), else the only code file; at most two, and none that is protected."""
+    latest first), else the only code file; at most two, none that is protected, and none
+    over a third of the prompt budget (the conversation still holds what was read)."""
     code = [f for f in ws.files() if f.endswith(".py") and not matches_any(f, ctx.protected)]
     read = [
         str(a["args"].get("path", "")).strip().lstrip("/")
@@ -294,7 +296,10 @@ def _focus(state: RepoState, ws: Workspace, ctx: RepoAgentContext) -> dict[str, 
     picked = list(dict.fromkeys(p for p in read if p in code))[:2]
     if not picked and len(code) == 1:
         picked = code
-    return {path: ws.read(path) or "" for path in picked}
+    shown = {path: ws.read(path) or "" for path in picked}
+    budget = ctx.history_budget()
+    cap = None if budget is None else budget // 3 * 3  # a third of the prompt, in characters
+    return {path: text for path, text in shown.items() if cap is None or len(text) <= cap}
 
 
 def _answers(last: AIMessage, call: Mapping[str, Any], text: str) -> list[AnyMessage]:
