@@ -84,8 +84,10 @@ async def _run(repo: Path, model: ScriptedChatModel, **fields: Any) -> dict[str,
 
 
 def _tool_results(model: ScriptedChatModel) -> list[str]:
-    """The tool answers the model saw in its last call."""
-    return [str(m.content) for m in model.calls[-1] if isinstance(m, ToolMessage)]
+    """The tool answers the model saw in its last call that showed any (an edit branch
+    sees the opening and its request only)."""
+    with_tools = [c for c in model.calls if any(isinstance(m, ToolMessage) for m in c)]
+    return [str(m.content) for m in with_tools[-1] if isinstance(m, ToolMessage)]
 
 
 async def test_multi_step_fix_lists_reads_tests_edits_and_is_fixed(repo: Path) -> None:
@@ -360,3 +362,17 @@ async def test_an_edit_prompt_that_no_longer_fits_ends_the_run_there(repo: Path)
     out = await _run(repo, model, max_steps=6)
     assert out["outcome"] == "no_fix" and "outgrew" in out["reason"], out["reason"]
     assert len(model.calls) == 2  # no further turn after the edit step
+
+
+async def test_an_edit_branch_sees_the_opening_the_code_and_the_last_failure_only(
+    repo: Path,
+) -> None:
+    edit = tool_call("edit", {"edit": "/ 2"}, "e1")
+    model = ScriptedChatModel(script=[edit, MALFORMED, tool_call("edit", {"edit": "/"}, "e2"), FIX])
+    out = await _run(repo, model)
+    assert out["outcome"] == "fixed", out["reason"]
+    second = model.calls[3]  # the second edit step's branch
+    assert not any(isinstance(m, ToolMessage) for m in second) and len(second) == 3
+    ask = str(second[-1].content)
+    assert "Your last edit failed:\nFAILED: no branch's edit passed" in ask
+    assert f"{MODULE}:\n```python\n" in ask  # the one module, shown although never read

@@ -13,6 +13,7 @@ from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
 
 __all__ = [
     "EDIT_FORMAT",
+    "REPRODUCTION_ADDED",
     "SYSTEM",
     "edit_request",
     "opening",
@@ -28,6 +29,9 @@ SYSTEM = (
     "- finish: stop, when the bug is fixed or you cannot fix it.\n"
     "Read the code the failing test calls before you edit. Never change the tests."
 )
+
+REPRODUCTION_ADDED = "A test that reproduces the issue was added"
+"""How the note that a reproduction test is in place starts."""
 
 EDIT_FORMAT = (
     "Write the file's path on one line, then a ```python block holding SEARCH/REPLACE "
@@ -56,14 +60,20 @@ def opening(issue: str, files: list[str], tests: str) -> list[AnyMessage]:
     ]
 
 
-def edit_request(planned: str, files: Mapping[str, str] | None = None) -> HumanMessage:
+def edit_request(
+    planned: str, files: Mapping[str, str] | None = None, failed: str = ""
+) -> HumanMessage:
     """Ask for the edit itself (the edit step's branches answer this), showing ``files``
-    (path -> current text) as they are now, so the SEARCH lines can be copied."""
+    (path -> current text) as they are now, so the SEARCH lines can be copied, and what the
+    last failed edit got wrong."""
     shown = "".join(
         f"{path}:\n```python\n{text.rstrip()}\n```\n\n" for path, text in (files or {}).items()
     )
+    before = f"Your last edit failed:\n{failed.strip()[:1200]}\n\n" if failed.strip() else ""
     plan = f"Your planned edit:\n{planned.strip()}\n\n" if planned.strip() else ""
-    return HumanMessage(f"{shown}{plan}Now write the edit that fixes the issue. {EDIT_FORMAT}")
+    return HumanMessage(
+        f"{shown}{before}{plan}Now write the edit that fixes the issue. {EDIT_FORMAT}"
+    )
 
 
 def reproduction_request(path: str) -> HumanMessage:
@@ -80,6 +90,6 @@ def reproduction_request(path: str) -> HumanMessage:
 def reproduction_added(path: str, tests: str) -> HumanMessage:
     """Tell the model the reproduction test is in place and how it fails."""
     return HumanMessage(
-        f"A test that reproduces the issue was added as {path}; do not change it. "
+        f"{REPRODUCTION_ADDED} as {path}; do not change it. "
         f"The tests now:\n{tests}\nFix the code so that it passes."
     )

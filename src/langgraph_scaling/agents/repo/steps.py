@@ -28,6 +28,9 @@ from pydantic import ValidationError
 from langgraph_scaling.agents.repo.context import RepoAgentContext
 from langgraph_scaling.agents.repo.history import fit, size
 from langgraph_scaling.agents.repo.prompts import (
+    REPRODUCTION_ADDED as ADDED,
+)
+from langgraph_scaling.agents.repo.prompts import (
     edit_request,
     reproduction_added,
     reproduction_request,
@@ -247,8 +250,10 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         recorder = Recorder(verifier)
         policy = base.model_copy(update={"verifiers": (recorder,), "vote_key": "text"})
         model = ScaledChatModel(ctx.backend(), policy=policy, step="edit")
-        ask = edit_request(str(call["args"].get("edit", "")), _focus(state, ws, ctx))
-        prompt = [*fit(state["messages"][:-1], _less(ctx, ask)), ask]
+        ask = edit_request(
+            str(call["args"].get("edit", "")), _focus(state, ws, ctx), _last_failure(state)
+        )
+        prompt = [*fit(_opening(state), _less(ctx, ask)), ask]
         try:
             answer = await model.ainvoke(prompt)
         except StepFailedError as exc:  # every branch answered nothing: a failed edit
@@ -285,21 +290,39 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
 
 def _focus(state: RepoState, ws: Workspace, ctx: RepoAgentContext) -> dict[str, str]:
     """The code files the edit is likely about, as they are now: those the agent read (the
-    latest first), else the only code file; at most two, none that is protected, and none
-    over a third of the prompt budget (the conversation still holds what was read)."""
+    latest first), else the modules (``__init__.py`` aside) when there are at most two;
+    none that is protected, and none over a third of the prompt budget."""
     code = [f for f in ws.files() if f.endswith(".py") and not matches_any(f, ctx.protected)]
+    modules = [f for f in code if Path(f).name != "__init__.py"]
     read = [
         str(a["args"].get("path", "")).strip().lstrip("/")
         for a in reversed(state.get("actions", []))
         if a["tool"] in {"read_file", "list_files"}
     ]
     picked = list(dict.fromkeys(p for p in read if p in code))[:2]
-    if not picked and len(code) == 1:
-        picked = code
+    if not picked and len(modules) <= 2:
+        picked = modules
     shown = {path: ws.read(path) or "" for path in picked}
     budget = ctx.history_budget()
     cap = None if budget is None else budget // 3 * 3  # a third of the prompt, in characters
     return {path: text for path, text in shown.items() if cap is None or len(text) <= cap}
+
+
+def _opening(state: RepoState) -> list[AnyMessage]:
+    """What an edit branch sees before its request: the opening (system prompt, issue,
+    files, first test run) and any reproduction test's note, not the looking turns; a
+    small model writes edits better without them."""
+    messages = state["messages"]
+    notes = [m for m in messages[2:] if isinstance(m, HumanMessage) and m.text.startswith(ADDED)]
+    return [*messages[:2], *notes]
+
+
+def _last_failure(state: RepoState) -> str:
+    """The feedback of the last failed edit step, if any (its tool answer)."""
+    for message in reversed(state["messages"]):
+        if isinstance(message, ToolMessage) and message.text.startswith("FAILED:"):
+            return message.text
+    return ""
 
 
 def _answers(last: AIMessage, call: Mapping[str, Any], text: str) -> list[AnyMessage]:
