@@ -26,10 +26,15 @@ from langgraph.config import get_stream_writer
 from pydantic import ValidationError
 
 from langgraph_scaling.agents.repo.context import RepoAgentContext
-from langgraph_scaling.agents.repo.history import fit, size
-from langgraph_scaling.agents.repo.prompts import (
-    REPRODUCTION_ADDED as ADDED,
+from langgraph_scaling.agents.repo.guidance import (
+    edit_view,
+    focus,
+    last_failure,
+    looked_enough,
+    looks,
+    repeats,
 )
+from langgraph_scaling.agents.repo.history import fit, size
 from langgraph_scaling.agents.repo.prompts import (
     edit_request,
     reproduction_added,
@@ -39,7 +44,7 @@ from langgraph_scaling.agents.repo.tools import LOOK_TOOLS, make_repo_tools
 from langgraph_scaling.agents.repo.verify import Attempt, Recorder, ReproductionVerifier, action_key
 from langgraph_scaling.agents.repo.workspace import Workspace
 from langgraph_scaling.branching import EMPTY_ANSWER
-from langgraph_scaling.edits import EditError, matches_any, parse_edits
+from langgraph_scaling.edits import EditError, parse_edits
 from langgraph_scaling.errors import StepFailedError
 from langgraph_scaling.langgraph import ScaledChatModel
 from langgraph_scaling.verifiers.patch import PatchVerifier
@@ -97,7 +102,7 @@ async def agent_turn(state: RepoState, ctx: RepoAgentContext) -> RepoState:
     policy = base.model_copy(update={"verifiers": (checker,), "vote_key": action_key})
     model = ScaledChatModel(ctx.backend(), policy=policy, step="agent")
     tools = _tools(state, ctx)
-    choice = "edit" if ctx.tool_choice == "required" and _looked_enough(state, ctx) else None
+    choice = "edit" if ctx.tool_choice == "required" and looked_enough(state, ctx) else None
     bound = model.bind_tools(
         tools, tool_choice=choice or ctx.tool_choice, parallel_tool_calls=False
     )
@@ -114,32 +119,6 @@ async def agent_turn(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         "steps": state.get("steps", 0) + 1,
         "reports": [message.response_metadata["scaling"]],
     }
-
-
-def _looks(state: RepoState) -> list[dict[str, Any]]:
-    """The looking actions since the last edit or reproduction step (the start's excluded)."""
-    looks: list[dict[str, Any]] = []
-    for action in reversed(state.get("actions", [])):
-        if action["tool"] in {"edit", "reproduce"} or action["turn"] == 0:
-            break
-        looks.insert(0, action)
-    return looks
-
-
-def _repeats(action: Mapping[str, Any], looks: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The earlier look that made the same call, if any."""
-    same = (action["tool"], action["args"])
-    return next((a for a in looks if (a["tool"], a["args"]) == same), None)
-
-
-def _looked_enough(state: RepoState, ctx: RepoAgentContext) -> bool:
-    """Whether the next turn must be the edit: ``look_limit`` looking turns in a row, or
-    the last one repeated an earlier call (small models loop on one call)."""
-    looks = _looks(state)
-    if not looks:
-        return False
-    turns = {a["turn"] for a in looks}
-    return len(turns) >= ctx.look_limit or _repeats(looks[-1], looks[:-1]) is not None
 
 
 def _less(ctx: RepoAgentContext, ask: HumanMessage) -> int | None:
@@ -181,7 +160,7 @@ async def run_look_tools(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         else:
             result = f"error: no tool {name!r}; call one of {', '.join(tools)}, one at a time"
         action = record(turn, name, args, result)
-        earlier = _repeats(action, [*_looks(state), *actions])
+        earlier = repeats(action, [*looks(state), *actions])
         if earlier is not None:
             result = (
                 f"(The same call as turn {earlier['turn']}; nothing has changed since. "
@@ -251,9 +230,9 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         policy = base.model_copy(update={"verifiers": (recorder,), "vote_key": "text"})
         model = ScaledChatModel(ctx.backend(), policy=policy, step="edit")
         ask = edit_request(
-            str(call["args"].get("edit", "")), _focus(state, ws, ctx), _last_failure(state)
+            str(call["args"].get("edit", "")), focus(state, ws, ctx), last_failure(state)
         )
-        prompt = [*fit(_opening(state), _less(ctx, ask)), ask]
+        prompt = [*fit(edit_view(state), _less(ctx, ask)), ask]
         try:
             answer = await model.ainvoke(prompt)
         except StepFailedError as exc:  # every branch answered nothing: a failed edit
@@ -286,43 +265,6 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
     else:
         update["best_edit"] = best
     return update
-
-
-def _focus(state: RepoState, ws: Workspace, ctx: RepoAgentContext) -> dict[str, str]:
-    """The code files the edit is likely about, as they are now: those the agent read (the
-    latest first), else the modules (``__init__.py`` aside) when there are at most two;
-    none that is protected, and none over a third of the prompt budget."""
-    code = [f for f in ws.files() if f.endswith(".py") and not matches_any(f, ctx.protected)]
-    modules = [f for f in code if Path(f).name != "__init__.py"]
-    read = [
-        str(a["args"].get("path", "")).strip().lstrip("/")
-        for a in reversed(state.get("actions", []))
-        if a["tool"] in {"read_file", "list_files"}
-    ]
-    picked = list(dict.fromkeys(p for p in read if p in code))[:2]
-    if not picked and len(modules) <= 2:
-        picked = modules
-    shown = {path: ws.read(path) or "" for path in picked}
-    budget = ctx.history_budget()
-    cap = None if budget is None else budget // 3 * 3  # a third of the prompt, in characters
-    return {path: text for path, text in shown.items() if cap is None or len(text) <= cap}
-
-
-def _opening(state: RepoState) -> list[AnyMessage]:
-    """What an edit branch sees before its request: the opening (system prompt, issue,
-    files, first test run) and any reproduction test's note, not the looking turns; a
-    small model writes edits better without them."""
-    messages = state["messages"]
-    notes = [m for m in messages[2:] if isinstance(m, HumanMessage) and m.text.startswith(ADDED)]
-    return [*messages[:2], *notes]
-
-
-def _last_failure(state: RepoState) -> str:
-    """The feedback of the last failed edit step, if any (its tool answer)."""
-    for message in reversed(state["messages"]):
-        if isinstance(message, ToolMessage) and message.text.startswith("FAILED:"):
-            return message.text
-    return ""
 
 
 def _answers(last: AIMessage, call: Mapping[str, Any], text: str) -> list[AnyMessage]:
