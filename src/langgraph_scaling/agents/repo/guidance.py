@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import AnyMessage, HumanMessage, ToolMessage
 
 from langgraph_scaling.agents.repo.context import RepoAgentContext
+from langgraph_scaling.agents.repo.prompts import EDIT_FAILED
 from langgraph_scaling.agents.repo.prompts import REPRODUCTION_ADDED as ADDED
 from langgraph_scaling.agents.repo.workspace import Workspace
 from langgraph_scaling.edits import matches_any
@@ -89,6 +90,6 @@ def edit_view(state: RepoState) -> list[AnyMessage]:
 def last_failure(state: RepoState) -> str:
     """The feedback of the last failed edit step, if any (its tool answer)."""
     for message in reversed(state["messages"]):
-        if isinstance(message, ToolMessage) and message.text.startswith("FAILED:"):
+        if isinstance(message, ToolMessage) and message.text.startswith(EDIT_FAILED):
             return message.text
     return ""

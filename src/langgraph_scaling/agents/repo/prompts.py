@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
 
 __all__ = [
+    "EDIT_FAILED",
     "EDIT_FORMAT",
     "REPRODUCTION_ADDED",
     "SYSTEM",
@@ -30,6 +31,8 @@ SYSTEM = (
     "Read the code the failing test calls before you edit. Never change the tests."
 )
 
+EDIT_FAILED = "FAILED:"
+"""How the answer to an edit step that changed nothing starts (the next edit is told it)."""
 REPRODUCTION_ADDED = "A test that reproduces the issue was added"
 """How the note that a reproduction test is in place starts."""
 

@@ -36,6 +36,7 @@ from langgraph_scaling.agents.repo.guidance import (
 )
 from langgraph_scaling.agents.repo.history import fit, size
 from langgraph_scaling.agents.repo.prompts import (
+    EDIT_FAILED,
     edit_request,
     reproduction_added,
     reproduction_request,
@@ -111,7 +112,7 @@ async def agent_turn(state: RepoState, ctx: RepoAgentContext) -> RepoState:
     except StepFailedError as exc:
         if not _context_full(exc):
             raise
-        why = "The conversation outgrew the model's context window"
+        why = CONTEXT_FULL
         return {"steps": state.get("steps", 0) + 1, "stop_reason": why, "reports": [
             exc.report.model_dump(mode="json")] if exc.report else []}  # fmt: skip
     return {
@@ -119,6 +120,10 @@ async def agent_turn(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         "steps": state.get("steps", 0) + 1,
         "reports": [message.response_metadata["scaling"]],
     }
+
+
+CONTEXT_FULL = "The conversation outgrew the model's context window"
+"""Why a run stopped when a step's prompt no longer fits (the turn's and the edit's)."""
 
 
 def _less(ctx: RepoAgentContext, ask: HumanMessage) -> int | None:
@@ -180,7 +185,7 @@ def _kept(attempt: Attempt, root: Path, ctx: RepoAgentContext) -> dict[str, str 
 
 def _feedback(attempts: list[Attempt]) -> str:
     """What every branch of a failed edit step got wrong, briefly."""
-    lines = ["FAILED: no branch's edit passed the tests; nothing was changed."]
+    lines = [f"{EDIT_FAILED} no branch's edit passed the tests; nothing was changed."]
     for a in sorted(attempts, key=lambda a: a.index):
         text = a.verdict.feedback.strip() or "(no feedback)"
         lines.append(f"- branch {a.index}: {text[:600]}")
@@ -285,7 +290,7 @@ def _unwritten(
     """An edit step whose every branch answered nothing (or whose prompt no longer fits):
     the model is told and the run goes on (it ends when the context is full)."""
     why = "; ".join(exc.failures)[:600]
-    text = f"FAILED: no branch wrote an edit ({why}); nothing was changed."
+    text = f"{EDIT_FAILED} no branch wrote an edit ({why}); nothing was changed."
     update: RepoState = {
         "messages": _answers(last, call, text),
         "steps": turn,
@@ -293,7 +298,7 @@ def _unwritten(
         "actions": [record(turn, "edit", {"branches": len(exc.failures)}, text)],
     }
     if _context_full(exc):
-        update["stop_reason"] = "The conversation outgrew the model's context window"
+        update["stop_reason"] = CONTEXT_FULL
     return update
 
 
