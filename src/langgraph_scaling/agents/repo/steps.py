@@ -42,6 +42,7 @@ from langgraph_scaling.agents.repo.prompts import (
     reproduction_request,
 )
 from langgraph_scaling.agents.repo.tools import LOOK_TOOLS, make_repo_tools
+from langgraph_scaling.agents.repo.trim import trim
 from langgraph_scaling.agents.repo.verify import Attempt, Recorder, ReproductionVerifier, action_key
 from langgraph_scaling.agents.repo.workspace import Workspace
 from langgraph_scaling.branching import EMPTY_ANSWER
@@ -214,6 +215,22 @@ def _better(
     return {"changes": changes, "score": top.verdict.score, "feedback": top.verdict.feedback}
 
 
+async def _trimmed(
+    ws: Workspace, edit: dict[str, str | None], state: RepoState, ctx: RepoAgentContext
+) -> tuple[dict[str, str | None], str]:
+    """The workspace's changes with the verified ``edit``, trimmed when ``trim_edits``."""
+    if not ctx.trim_edits:
+        return {**ws.changes, **edit}, ""
+    done = await trim(ws, edit, state["test_command"], limit_s=ctx.test_timeout)
+    note = (
+        f" The tests pass without {len(done.undone)} of its hunks, so they were undone "
+        f"({', '.join(done.undone)})."
+        if done.undone
+        else ""
+    )
+    return {**ws.changes, **done.changes}, note
+
+
 async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
     """k branches write the edit; the patch verifier tests each on the workspace."""
     last = state["messages"][-1]
@@ -248,10 +265,11 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         report = answer.response_metadata["scaling"]
         won = recorder.get(report.get("winner"))
         passed = won is not None and won.verdict.passed
-        changes = {**ws.changes, **_kept(won, root, ctx)} if passed and won else None
+        edit = _kept(won, root, ctx) if passed and won else None
         best = None if passed else _better(state.get("best_edit"), recorder.attempts, root, ctx)
-    if passed and won is not None:
-        text = f"PASSED: the edit of branch {won.index} is applied. {won.verdict.feedback}"
+    changes, trimmed = (None, "") if edit is None else await _trimmed(ws, edit, state, ctx)
+    if changes is not None and won is not None:
+        text = f"PASSED: the edit of branch {won.index} is applied.{trimmed} {won.verdict.feedback}"
     else:
         text = _feedback(recorder.attempts)
     update: RepoState = {
@@ -260,7 +278,7 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         "reports": [report],
         "actions": [record(turn, "edit", {"branches": report.get("launched")}, text)],
     }
-    if passed and changes is not None:
+    if changes is not None:
         update |= {
             "changes": changes,
             "outcome": "fixed",
