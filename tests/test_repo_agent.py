@@ -376,3 +376,33 @@ async def test_an_edit_branch_sees_the_opening_the_code_and_the_last_failure_onl
     ask = str(second[-1].content)
     assert "Your last edit failed:\nFAILED: no branch's edit passed" in ask
     assert f"{MODULE}:\n```python\n" in ask  # the one module, shown although never read
+
+
+FIX_FLOAT = FIX.replace(") / 2\n>>>", ") / 2.0\n>>>")
+FIX_AS_FUNCTION = '''descstats/summary.py
+```python
+def median(values: Sequence[float]) -> float:
+    """The middle value."""
+    _require(values, "median")
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[mid]
+    return (ordered[mid - 1] + ordered[mid]) / 2  # the mean of the middle pair
+```'''
+
+
+async def test_among_passing_edits_the_change_most_branches_make_is_committed(
+    repo: Path,
+) -> None:
+    # Three branches pass: branch 0 alone divides by 2.0; branches 1 and 2 make the same
+    # change (by AST, docstrings and comments aside), one as SEARCH/REPLACE and one as a
+    # whole function, so they are one vote of two and branch 1 is committed.
+    model = ScriptedChatModel(
+        script=[tool_call("edit", {"edit": "fix median"}, "e1"), FIX_FLOAT, FIX, FIX_AS_FUNCTION]
+    )
+    out = await _run(repo, model, edit_branches=3, trim_edits=False)
+    assert out["outcome"] == "fixed", out["reason"]
+    (report,) = [r for r in out["reports"] if r["step"] == "edit"]
+    assert report["winner"] == 1, report
+    assert "+    return (ordered[mid - 1] + ordered[mid]) / 2\n" in out["diff"]

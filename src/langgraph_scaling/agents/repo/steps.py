@@ -43,7 +43,13 @@ from langgraph_scaling.agents.repo.prompts import (
 )
 from langgraph_scaling.agents.repo.tools import LOOK_TOOLS, make_repo_tools
 from langgraph_scaling.agents.repo.trim import trim
-from langgraph_scaling.agents.repo.verify import Attempt, Recorder, ReproductionVerifier, action_key
+from langgraph_scaling.agents.repo.verify import (
+    Attempt,
+    Recorder,
+    ReproductionVerifier,
+    action_key,
+    change_key,
+)
 from langgraph_scaling.agents.repo.workspace import Workspace
 from langgraph_scaling.branching import EMPTY_ANSWER
 from langgraph_scaling.edits import EditError, parse_edits
@@ -249,7 +255,7 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
             protect=ctx.protect,
         )
         recorder = Recorder(verifier)
-        policy = base.model_copy(update={"verifiers": (recorder,), "vote_key": "text"})
+        policy = base.model_copy(update={"verifiers": (recorder,), "vote_key": change_key(root)})
         model = ScaledChatModel(ctx.backend(), policy=policy, step="edit")
         ask = edit_request(
             str(call["args"].get("edit", "")), focus(state, ws, ctx), last_failure(state)
@@ -338,7 +344,7 @@ async def reproduce_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
             root, state["test_command"], test_globs=ctx.protected, timeout=ctx.test_timeout
         )
         recorder = Recorder(check)
-        policy = base.model_copy(update={"verifiers": (recorder,), "vote_key": "text"})
+        policy = base.model_copy(update={"verifiers": (recorder,), "vote_key": change_key(root)})
         model = ScaledChatModel(ctx.backend(), policy=policy, step="reproduce")
         ask = reproduction_request(path)
         answer = await model.ainvoke([*fit(state["messages"], _less(ctx, ask)), ask])

@@ -6,7 +6,10 @@ it is (pytest's exit status 1: tests ran and failed; a collection error does not
 :class:`Recorder` wraps any verifier and keeps each branch's answer and verdict, so the agent
 can tell the model what went wrong in every branch. :func:`action_key` votes a model turn
 by its action: all ``edit`` calls are one vote (the edit step then scales the edit itself),
-other calls by name and arguments.
+other calls by name and arguments. :func:`change_key` votes an edit branch by the change it
+makes (Agentless-style): the files it writes, Python by their AST without docstrings or
+comments, so the same fix written as a SEARCH/REPLACE block or as a whole function, or
+with other docstrings, is one vote.
 
 Example:
     >>> import anyio
@@ -30,10 +33,16 @@ from langgraph_scaling.agents.repo.tools import suite_text
 from langgraph_scaling.agents.repo.workspace import Workspace, run_suite
 from langgraph_scaling.edits import EditError, matches_any, parse_edits
 from langgraph_scaling.report import Candidate, Verdict
-from langgraph_scaling.selection.keys import compute_key, tool_calls_key
+from langgraph_scaling.selection.keys import (
+    VoteKeyFn,
+    code_key,
+    compute_key,
+    text_key,
+    tool_calls_key,
+)
 from langgraph_scaling.verifiers.protocol import Verifier, VerifyContext
 
-__all__ = ["Attempt", "Recorder", "ReproductionVerifier", "action_key"]
+__all__ = ["Attempt", "Recorder", "ReproductionVerifier", "action_key", "change_key"]
 
 
 async def action_key(candidate: Candidate, context: VerifyContext) -> str:
@@ -43,6 +52,28 @@ async def action_key(candidate: Candidate, context: VerifyContext) -> str:
         if any(str(c["name"]).strip().lower() == action for c in calls):
             return f"tools:{action}"
     return tool_calls_key(calls) if calls else compute_key(candidate)
+
+
+def change_key(root: Path) -> VoteKeyFn:
+    """Vote key of an edit branch: the change it makes to ``root`` (normalised), or its
+    text when it does not parse as an edit."""
+
+    async def key(candidate: Candidate, context: VerifyContext) -> str:
+        try:
+            edits = await anyio.to_thread.run_sync(partial(parse_edits, candidate.text, root))
+        except EditError:
+            return compute_key(candidate)
+        files = sorted(
+            (c.path, "deleted" if c.after is None else _normal(c.path, c.after))
+            for c in edits.changes
+        )
+        return "change:" + repr(files) if files else compute_key(candidate)
+
+    return key
+
+
+def _normal(path: str, text: str) -> str:
+    return code_key(text) if path.endswith(".py") else text_key(text)
 
 
 @dataclass(frozen=True)
