@@ -17,7 +17,8 @@ problem through the package's own selection strategies:
 - ``adaptive``: the adaptive router (waves up to 2, 4, 8 and 16 samples, as the pool
   allows) with the ``combined`` rule, stopping on a pass of every verifier (visible
   condition) or when the confident half agrees (``confidence_filter``'s share ≥ 0.75),
-  exactly as the engine's stop rule decides.
+  exactly as the engine's stop rule decides; ``adaptive, greedy first``: the same after a
+  first wave of one branch, the greedy answer (``greedy_first=True``).
 
 Tokens per problem count the samples' prompt and output tokens, plus the generated tests'
 generation (once per problem) for rules that use them and the judge's prompts for the
@@ -94,6 +95,9 @@ METHODS: dict[str, tuple[Any, tuple[str, ...], str, tuple[str, ...]]] = {
     "combined": (COMBINED, ("visible", "generated"), "behavior_key", ("gen",)),
 }
 
+ADAPTIVE = {"adaptive": False, "adaptive, greedy first": True}
+"""The adaptive rows: name -> whether wave 0 is the greedy answer alone."""
+
 GREEDY_FIRST = {  # the same rules on the greedy answer plus k-1 samples
     "best, greedy first": METHODS["best (visible)"],
     "combined, greedy first": METHODS["combined"],
@@ -116,10 +120,20 @@ def _pick(method: Any, subset: Sequence[dict[str, Any]], signals: Any, key: str)
     return chosen.winner
 
 
-def adaptive(row: dict[str, Any], order: Sequence[int], visible: bool) -> tuple[bool, int]:
-    """The adaptive router over ``order``: (hidden result of the winner, samples used)."""
-    samples = row["samples"]
-    schedule = tuple(k for k in ALL_KS[1:] if k <= len(samples))
+def adaptive(
+    row: dict[str, Any], order: Sequence[int], visible: bool, *, greedy_first: bool = False
+) -> tuple[bool, int]:
+    """The adaptive router over ``order``: (hidden result of the winner, samples used).
+
+    With ``greedy_first`` the schedule starts with one branch, the greedy answer (what
+    ``ScalingPolicy(greedy_first=True)`` makes wave 0's branch 0), then the samples."""
+    pool = (
+        [row["greedy"], *(row["samples"][j] for j in order)]
+        if greedy_first
+        else [row["samples"][j] for j in order]
+    )
+    first = (1,) if greedy_first else ()
+    schedule = (*first, *(k for k in ALL_KS[1:] if k <= len(pool)))
     policy = ScalingPolicy(router=AdaptiveRouter(schedule=schedule), selection=COMBINED)
     decision = policy.router.decide(RouterSignals(has_verifiers=visible), policy.budget)
     st = StepState(policy, "propose", VerifyContext(), lambda _: None, None)
@@ -130,13 +144,14 @@ def adaptive(row: dict[str, Any], order: Sequence[int], visible: bool) -> tuple[
             break
         used += n
         signals = ("visible", "generated")
-        st.candidates = [candidate(i, samples[j], signals, "behavior_key")
-                         for i, j in enumerate(order[:used])]  # fmt: skip
+        st.candidates = [
+            candidate(i, s, signals, "behavior_key") for i, s in enumerate(pool[:used])
+        ]
         if visible and any(c.passed for c in st.candidates):
             break
     winner = COMBINED(st.candidates).winner
     assert winner is not None
-    return bool(samples[order[winner.index]]["hidden_passed"]), used
+    return bool(pool[winner.index]["hidden_passed"]), used
 
 
 def analyse_condition(rows: Sequence[dict[str, Any]], repeats: int, seed: int) -> dict[str, Any]:
@@ -145,7 +160,7 @@ def analyse_condition(rows: Sequence[dict[str, Any]], repeats: int, seed: int) -
     acc = {m: dict.fromkeys(KS, 0.0) for m in [*METHODS, *GREEDY_FIRST]}
     cost = {m: dict.fromkeys(KS, 0.0) for m in acc}
     oracle = dict.fromkeys(KS, 0.0)
-    ada = {"accuracy": 0.0, "samples": 0.0}
+    ada = {name: {"accuracy": 0.0, "samples": 0.0} for name in ADAPTIVE}
     for row in rows:
         samples, n = row["samples"], len(row["samples"])
         for k in KS:
@@ -161,9 +176,11 @@ def analyse_condition(rows: Sequence[dict[str, Any]], repeats: int, seed: int) -
                 for name, (method, signals, key, extras) in GREEDY_FIRST.items():
                     acc[name][k] += _pick(method, g, signals, key).text in _passing(g)
                     cost[name][k] += _cost(row, g, extras) + row["prompt_tokens"]
-            right, used = adaptive(row, order, visible=row["condition"] == "visible")
-            ada["accuracy"] += right
-            ada["samples"] += used
+            for name, greedy_first in ADAPTIVE.items():
+                visible = row["condition"] == "visible"
+                right, used = adaptive(row, order, visible, greedy_first=greedy_first)
+                ada[name]["accuracy"] += right
+                ada[name]["samples"] += used
     runs = len(rows) * repeats
     greedy = [r["greedy"] for r in rows]
     return {
@@ -173,7 +190,7 @@ def analyse_condition(rows: Sequence[dict[str, Any]], repeats: int, seed: int) -
         "oracle": {k: oracle[k] / len(rows) for k in KS},
         "accuracy": {m: {k: v / runs for k, v in a.items()} for m, a in acc.items()},
         "tokens_per_problem": {m: {k: v / runs for k, v in c.items()} for m, c in cost.items()},
-        "adaptive": {"accuracy": ada["accuracy"] / runs, "samples": ada["samples"] / runs},
+        "adaptive": {n: {k: v / runs for k, v in a.items()} for n, a in ada.items()},
     }
 
 
@@ -194,9 +211,9 @@ def table(res: dict[str, Any]) -> str:
         for m, a in r["accuracy"].items():
             cells = " | ".join(f"{100 * a[k]:.1f}" for k in KS)
             lines.append(f"| {m} | {cells} | {r['tokens_per_problem'][m][top]:.0f} |")
-        ad = r["adaptive"]
-        lines.append(f"adaptive (combined, confidence stop): {100 * ad['accuracy']:.1f} % "
-                     f"with {ad['samples']:.2f} samples per problem")  # fmt: skip
+        for name, ad in r["adaptive"].items():
+            lines.append(f"{name} (combined, confidence stop): {100 * ad['accuracy']:.1f} % "
+                         f"with {ad['samples']:.2f} samples per problem")  # fmt: skip
     return "\n".join(lines)
 
 

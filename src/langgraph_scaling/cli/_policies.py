@@ -4,6 +4,9 @@ Example:
     >>> spec = parse_policy("best@4")
     >>> spec.policy.selection, spec.policy.router.n, spec.verify
     ('best', 4, True)
+    >>> adaptive = parse_policy("adaptive@8").policy
+    >>> adaptive.router.schedule, adaptive.greedy_first
+    ((1, 2, 4, 8), True)
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ POLICY_HELP = (
     "single (one greedy sample), vote@K (majority over K, no tests), best@K (K samples, "
     "best visible-test score), first_pass@K (stop at the first that passes the visible tests), "
     "refine@K (best of K, then up to 2 revisions fed by test failures), adaptive@K (waves "
-    "1, 2, 4 ... up to K, stopping once one passes), confidence_vote@K / confidence_filter@K "
+    "1, 2, 4 ... up to K, the first the greedy answer, stopping once one passes), confidence_vote@K / confidence_filter@K "
     "(votes weighted by token confidence / DeepConf's filter, no tests), generated@K (visible "
     "tests plus tests the model writes, CodeT dual agreement), judge@K (visible tests plus "
     "the model judging p(yes)), combined@K (visible tests, then generated tests, then "
@@ -63,7 +66,8 @@ def parse_policy(name: str, *, max_new_tokens: int = 512) -> PolicySpec:
     if kind == "adaptive":
         schedule = tuple(sorted({min(k, 2**i) for i in range(k.bit_length() + 1)}))
         router = AdaptiveRouter(schedule=schedule, agreement=None)
-        return PolicySpec(name, ScalingPolicy(router=router, selection="best", **common), True)
+        policy = ScalingPolicy(router=router, selection="best", greedy_first=True, **common)
+        return PolicySpec(name, policy, True)
     if kind == "refine":
         policy = ScalingPolicy(router=k, selection="refine", refine_rounds=2, **common)
         return PolicySpec(name, policy, True)
