@@ -4,6 +4,8 @@ running (an in-process engine's workers kept their 7 GB after a plain SIGTERM)."
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -60,6 +62,14 @@ def _wait_for(check: Callable[[], bool], within: float, what: str) -> None:
         time.sleep(0.5)
 
 
+def _kill(processes: list[Any]) -> None:
+    import psutil
+
+    for p in processes:
+        with contextlib.suppress(psutil.Error):
+            p.kill()
+
+
 @pytest.mark.model
 def test_sigterm_shuts_the_embedded_engine_and_its_workers_down(tmp_path: Path) -> None:
     # The bug this guards: a plain SIGTERM ended the command at once and left the engine's
@@ -73,7 +83,11 @@ def test_sigterm_shuts_the_embedded_engine_and_its_workers_down(tmp_path: Path) 
     err_file = tmp_path / "stderr.txt"
     with err_file.open("w") as err_out:
         proc = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=err_out, preexec_fn=_sigint_default
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=err_out,
+            preexec_fn=_sigint_default,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT prints every stack
         )
     try:
         me = psutil.Process(proc.pid)
@@ -90,7 +104,14 @@ def test_sigterm_shuts_the_embedded_engine_and_its_workers_down(tmp_path: Path) 
         time.sleep(20)  # the engine takes the first requests
         assert proc.poll() is None, "the run ended before it could be stopped"
         proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=120)
+        try:
+            code = proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            proc.wait(timeout=30)
+            _kill(workers)
+            stacks = err_file.read_text(errors="replace")[-8000:]
+            pytest.fail(f"SIGTERM did not stop the command within 120 s:\n{stacks}")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -99,4 +120,6 @@ def test_sigterm_shuts_the_embedded_engine_and_its_workers_down(tmp_path: Path) 
     assert code == 130, (code, err[-3000:])
     assert "interrupted" in err
     _, alive = psutil.wait_procs(workers, timeout=60)
-    assert alive == [], [p.name() for p in alive]
+    names = [p.name() for p in alive]
+    _kill(alive)  # not to leave them to the rest of the session
+    assert names == []
