@@ -175,6 +175,19 @@ def test_greedy_first_makes_branch_zero_a_greedy_request_of_its_own() -> None:
     assert [c.seed for c in sorted(cands, key=lambda c: c.index)] == [0, 1, 2, 3]
 
 
+def test_greedy_first_with_the_adaptive_router_makes_its_one_branch_first_wave_greedy() -> None:
+    # adaptive@K's schedule starts at 1: wave 0 is the greedy answer alone, later waves sample.
+    backend = LogprobBackend([("a", unsure())])
+    router = AdaptiveRouter(schedule=(1, 2, 4), agreement=None)
+    _, cands = step(backend, ScalingPolicy(router=router, greedy_first=True, selection="best"))
+    assert len(cands) == 4
+    assert [(r.temperature, len(r.seeds)) for r in backend.requests] == [
+        (0.0, 1),
+        (0.8, 1),
+        (0.8, 2),
+    ]
+
+
 def test_greedy_first_through_a_chat_model_sets_temperature_zero_on_branch_zero() -> None:
     model = ScriptedChatModel(script=["x"], temperature=0.5)
     backend = ChatModelBackend(model)
