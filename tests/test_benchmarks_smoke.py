@@ -168,5 +168,6 @@ def test_signals_analysis_replays_the_committed_pool() -> None:
     assert res["accuracy"]["combined, greedy first"][1] == res["greedy"]
     for rule, acc in res["accuracy"].items():
         assert all(0.0 <= a <= 1.0 for a in acc.values()), rule
-    assert 2 <= res["adaptive"]["samples"] <= 8
+    assert 2 <= res["adaptive"]["adaptive"]["samples"] <= 8
+    assert 1 <= res["adaptive"]["adaptive, greedy first"]["samples"] <= 9  # greedy + 8
     assert "combined, greedy first" in signals.table({"conditions": {"no_tests": res}})

@@ -108,7 +108,8 @@ def test_sigterm_shuts_the_embedded_engine_and_its_workers_down(tmp_path: Path) 
             code = proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGABRT)
-            proc.wait(timeout=30)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=30)
             _kill(workers)
             stacks = err_file.read_text(errors="replace")[-8000:]
             pytest.fail(f"SIGTERM did not stop the command within 120 s:\n{stacks}")

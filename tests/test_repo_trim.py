@@ -69,7 +69,7 @@ async def test_filler_is_undone_and_the_fix_kept(repo: Path) -> None:
     assert original is not None and BUG in original
     done = await trim(ws, {MODULE: _filler(original)}, COMMAND)
     assert done.changes == {MODULE: original.replace(BUG, FIXED)}
-    assert len(done.undone) == 3 and done.runs == 4
+    assert len(done.undone) == 3 and done.runs == 5  # one run without the edit, 4 hunks
     assert all(line.startswith(f"{MODULE}:") for line in done.undone)
 
 
@@ -80,26 +80,35 @@ async def test_runs_are_capped_and_untried_hunks_kept(repo: Path) -> None:
     assert original is not None
     edit = {MODULE: _filler(original)}
     done = await trim(ws, edit, COMMAND, max_runs=1)
-    assert done.runs == 1 and len(done.undone) == 1  # the first hunk: the mean's guard
+    assert done.runs == 2 and len(done.undone) == 1  # the first hunk: the mean's guard
     kept = done.changes[MODULE]
     assert "max(1, len(values))" not in kept
     assert '"""Mode."""' in kept and "# the mean first" in kept and FIXED in kept
 
 
 @pytest.mark.slow
-async def test_new_files_stay_whole_and_an_edit_the_tests_do_not_need_is_kept(
-    repo: Path,
-) -> None:
+async def test_new_and_deleted_files_stay_whole(repo: Path) -> None:
+    (repo / "NOTES.txt").write_text("notes\n")
     ws = Workspace(repo)
     original = ws.read(MODULE)
     assert original is not None
-    fixed = Workspace(repo, {MODULE: original.replace(BUG, FIXED)})
-    edit = {"descstats/extra.py": "X = 1\n", "README.txt": None}
+    edit = {
+        MODULE: original.replace(BUG, FIXED),
+        "descstats/extra.py": "X = 1\n",
+        "NOTES.txt": None,
+    }
+    done = await trim(ws, edit, COMMAND)
+    assert done.changes == edit and done.undone == () and done.runs == 2
+
+
+@pytest.mark.slow
+async def test_when_the_tests_pass_without_the_edit_it_is_kept_as_it_is(repo: Path) -> None:
+    original = Workspace(repo).read(MODULE)
+    assert original is not None
+    fixed = Workspace(repo, {MODULE: original.replace(BUG, FIXED)})  # every test passes
+    edit = {MODULE: _filler(original), "descstats/extra.py": "X = 1\n"}
     done = await trim(fixed, edit, COMMAND)
-    assert done.changes == edit and done.undone == () and done.runs == 0
-    # every test already passes: undoing everything would leave no edit, so it is kept
-    comment = {MODULE: original.replace(BUG, FIXED) + "# done\n"}
-    assert (await trim(fixed, comment, COMMAND)).changes == comment
+    assert done.changes == edit and done.undone == () and done.runs == 1
 
 
 async def test_a_sandbox_that_cannot_run_raises(
@@ -147,3 +156,18 @@ async def test_trim_edits_off_commits_the_edit_as_written(repo: Path) -> None:
     out = await _agent(repo, trim_edits=False)
     assert out["outcome"] == "fixed", out["reason"]
     assert "Mode." in str(out["diff"]) and "max(1" in str(out["diff"])
+
+
+@pytest.mark.slow
+async def test_a_sandbox_failure_while_trimming_keeps_the_verified_edit_and_says_so(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_: object, **__: object) -> None:
+        raise SandboxError("the sandbox could not start")
+
+    monkeypatch.setattr(trim_module, "run_suite", broken)  # trimming only; the verifier runs
+    out = await _agent(repo)
+    assert out["outcome"] == "fixed", out["reason"]
+    assert "Mode." in str(out["diff"])
+    edit = [a for a in out["actions"] if isinstance(a, dict) and a["tool"] == "edit"]
+    assert "It was not trimmed: the sandbox failed" in edit[-1]["result"]

@@ -39,6 +39,7 @@ __all__ = [
     "compute_key",
     "extract_python",
     "short_key",
+    "source_key",
     "text_key",
     "tool_calls_key",
 ]
@@ -115,6 +116,25 @@ def code_key(text: str) -> str:
     except (SyntaxError, ValueError):
         return text_key(text)
     return "code:" + ast.unparse(_strip_docstrings(tree))
+
+
+def source_key(path: str, text: str) -> str:
+    """Key of a whole file: Python by its AST without docstrings or comments (no code fence
+    is looked for, unlike :func:`code_key`), anything else, or Python that won't parse, by
+    its exact text.
+
+    Example:
+        >>> source_key("a.py", "x = 1  # one\\n") == source_key("a.py", "x=1\\n")
+        True
+        >>> source_key("a.yaml", "a:\\n  b: 1\\n") == source_key("a.yaml", "a:\\n b: 1\\n")
+        False
+    """
+    if path.endswith(".py"):
+        try:
+            return "source:" + ast.unparse(_strip_docstrings(ast.parse(text)))
+        except (SyntaxError, ValueError):
+            pass
+    return "file:" + text
 
 
 def text_key(text: str) -> str:

@@ -49,7 +49,8 @@ class RepoAgentContext(AgentContext):
     """When every test passes before any edit, first write a test that fails (Agentless)."""
     trim_edits: bool = True
     """After a verified edit, undo each of its hunks the test command passes without (one
-    run per hunk, at most 8; see ``trim``): filler such as rewritten docstrings is left out."""
+    run without the edit, then one per hunk, at most 8; see ``trim``): filler such as
+    rewritten docstrings is left out."""
     apply_edit: bool = False
     """Write the committed edit to the repository (only a verified one)."""
     context_window: StrictInt | Literal["auto"] | None = "auto"

@@ -53,7 +53,7 @@ from langgraph_scaling.agents.repo.verify import (
 from langgraph_scaling.agents.repo.workspace import Workspace
 from langgraph_scaling.branching import EMPTY_ANSWER
 from langgraph_scaling.edits import EditError, parse_edits
-from langgraph_scaling.errors import StepFailedError
+from langgraph_scaling.errors import SandboxError, StepFailedError
 from langgraph_scaling.langgraph import ScaledChatModel
 from langgraph_scaling.verifiers.patch import PatchVerifier
 from langgraph_scaling.verifiers.tool_call import ToolCallVerifier
@@ -227,10 +227,13 @@ async def _trimmed(
     """The workspace's changes with the verified ``edit``, trimmed when ``trim_edits``."""
     if not ctx.trim_edits:
         return {**ws.changes, **edit}, ""
-    done = await trim(ws, edit, state["test_command"], limit_s=ctx.test_timeout)
+    try:
+        done = await trim(ws, edit, state["test_command"], limit_s=ctx.test_timeout)
+    except SandboxError as exc:  # the edit was verified: keep it, and say why it is whole
+        return {**ws.changes, **edit}, f" It was not trimmed: the sandbox failed ({exc})."
     note = (
         f" The tests pass without {len(done.undone)} of its hunks, so they were undone "
-        f"({', '.join(done.undone)})."
+        f"({', '.join(done.undone)}; {done.runs} test runs)."
         if done.undone
         else ""
     )

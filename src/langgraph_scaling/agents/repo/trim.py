@@ -6,8 +6,9 @@ files, splits each change into hunks (``difflib`` opcodes of the lines), and tri
 them one at a time, first to last: an undo stays when the whole test command still passes
 without the hunk, in the sandbox, on the workspace as it would be committed. What is left
 is still a verified edit (the last accepted state passed), only smaller. Each try is one
-run of the test command, at most ``max_runs`` in all; a hunk left untried is kept. New and
-deleted files are kept whole.
+run of the test command, at most ``max_runs`` tries; a hunk left untried is kept. New and
+deleted files are kept whole. First the tests run once without the edit: when they pass
+there too, nothing tells the needed hunks apart, and the edit is kept as it is.
 
 Example:
     >>> before, after = "a\\nb\\nc\\n", "A\\nb\\nC\\n"
@@ -39,10 +40,10 @@ class Trimmed:
     changes: dict[str, str | None]
     """The kept changes (path -> new text), the same shape as the edit's."""
     undone: tuple[str, ...]
-    """One line per undone hunk: ``path:line`` (of the text before the edit) and how many
-    of the edit's lines it took back."""
+    """One line per undone hunk: ``path:line`` (of the text before the edit), and the lines
+    the edit had removed (``-``) and written (``+``) there."""
     runs: int
-    """Runs of the test command spent."""
+    """Runs of the test command spent (the first on the workspace without the edit)."""
 
 
 def hunks(before: str, after: str) -> list[Hunk]:
@@ -81,25 +82,28 @@ async def trim(
     Raises:
         SandboxError: the sandbox could not run the tests (never read as "needed").
     """
+    if await _passes(ws, command, limit_s):  # nothing to tell the needed hunks apart by
+        return Trimmed(dict(edit), (), 1)
     kept = dict(edit)
     undone: list[str] = []
-    runs = 0
+    runs = 1
     for path in sorted(edit):
         before, after = ws.read(path), edit[path]
         if before is None or after is None:
             continue  # a new or deleted file stays whole
         done: set[Hunk] = set()
         for hunk in hunks(before, after):
-            if runs >= max_runs:
+            if runs > max_runs:
                 return Trimmed(kept, tuple(undone), runs)
             trial = {**kept, path: undo(before, after, done | {hunk})}
             runs += 1
             if await _passes(Workspace(ws.repo, {**ws.changes, **trial}), command, limit_s):
                 done.add(hunk)
                 kept = trial
-                undone.append(f"{path}:{hunk[0] + 1} ({hunk[3] - hunk[2]} lines)")
+                i1, i2, j1, j2 = hunk
+                undone.append(f"{path}:{i1 + 1} (-{i2 - i1} +{j2 - j1} lines)")
         if kept.get(path) == before:
             del kept[path]  # every hunk was undone: the file is unchanged
-    if not kept:  # the tests pass with no change at all: nothing to tell apart, keep it
+    if not kept:  # every hunk undone (a flaky suite): keep the edit that was verified
         return Trimmed(dict(edit), (), runs)
     return Trimmed(kept, tuple(undone), runs)

@@ -8,8 +8,8 @@ can tell the model what went wrong in every branch. :func:`action_key` votes a m
 by its action: all ``edit`` calls are one vote (the edit step then scales the edit itself),
 other calls by name and arguments. :func:`change_key` votes an edit branch by the change it
 makes (Agentless-style): the files it writes, Python by their AST without docstrings or
-comments, so the same fix written as a SEARCH/REPLACE block or as a whole function, or
-with other docstrings, is one vote.
+comments (other files by their text), so the same fix written as a SEARCH/REPLACE block or
+as a whole function, or with other docstrings, is one vote.
 
 Example:
     >>> import anyio
@@ -33,13 +33,7 @@ from langgraph_scaling.agents.repo.tools import suite_text
 from langgraph_scaling.agents.repo.workspace import Workspace, run_suite
 from langgraph_scaling.edits import EditError, matches_any, parse_edits
 from langgraph_scaling.report import Candidate, Verdict
-from langgraph_scaling.selection.keys import (
-    VoteKeyFn,
-    code_key,
-    compute_key,
-    text_key,
-    tool_calls_key,
-)
+from langgraph_scaling.selection.keys import VoteKeyFn, compute_key, source_key, tool_calls_key
 from langgraph_scaling.verifiers.protocol import Verifier, VerifyContext
 
 __all__ = ["Attempt", "Recorder", "ReproductionVerifier", "action_key", "change_key"]
@@ -64,16 +58,12 @@ def change_key(root: Path) -> VoteKeyFn:
         except EditError:
             return compute_key(candidate)
         files = sorted(
-            (c.path, "deleted" if c.after is None else _normal(c.path, c.after))
+            (c.path, "deleted" if c.after is None else source_key(c.path, c.after))
             for c in edits.changes
         )
         return "change:" + repr(files) if files else compute_key(candidate)
 
     return key
-
-
-def _normal(path: str, text: str) -> str:
-    return code_key(text) if path.endswith(".py") else text_key(text)
 
 
 @dataclass(frozen=True)
