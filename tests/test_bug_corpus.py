@@ -2,21 +2,14 @@
 as git repositories that patch tools can work on, and (slow) every bug checked for real:
 the original passes its tests, the buggy version fails exactly the listed ones."""
 
-import importlib.util
 import io
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-_PATH = Path(__file__).parent.parent / "benchmarks" / "bugs" / "corpus.py"
-_SPEC = importlib.util.spec_from_file_location("bug_corpus", _PATH)
-assert _SPEC is not None and _SPEC.loader is not None
-corpus = importlib.util.module_from_spec(_SPEC)
-sys.modules["bug_corpus"] = corpus
-_SPEC.loader.exec_module(corpus)
+from tests._corpus import corpus
 
 _KEYS = {
     "id",

@@ -8,9 +8,7 @@ the outcome and its reason.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +21,10 @@ from langgraph_scaling.agents.repo import RepoAgentContext, build_repo_agent
 from langgraph_scaling.agents.repo.workspace import Workspace, summarise_output
 from langgraph_scaling.errors import BackendError, StepFailedError
 from langgraph_scaling.testing import ScriptedChatModel, tool_call
+from tests._corpus import corpus
 
 pytestmark = pytest.mark.slow
 
-_PATH = Path(__file__).parent.parent / "benchmarks" / "bugs" / "corpus.py"
-if "bug_corpus" not in sys.modules:
-    _SPEC = importlib.util.spec_from_file_location("bug_corpus", _PATH)
-    assert _SPEC is not None and _SPEC.loader is not None
-    sys.modules["bug_corpus"] = importlib.util.module_from_spec(_SPEC)
-    _SPEC.loader.exec_module(sys.modules["bug_corpus"])
-corpus = sys.modules["bug_corpus"]
 
 COMMAND = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
 MODULE = "descstats/summary.py"

@@ -12,7 +12,6 @@ fix *rate* on realistic bugs is the bug-fix benchmark's business (docs/benchmark
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import pytest
 from langgraph_scaling import ScalingPolicy
 from langgraph_scaling.agents.repo import RepoAgentContext, build_repo_agent
 from langgraph_scaling.backends.vllm import VLLMBackend
+from tests._corpus import corpus
 from tests._vllm_fixtures import (
     anyio_backend,  # noqa: F401  (module-scoped: one engine for the module)
     vllm_backend,  # noqa: F401
@@ -30,13 +30,6 @@ from tests._vllm_fixtures import (
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
-_PATH = Path(__file__).parent.parent / "benchmarks" / "bugs" / "corpus.py"
-if "bug_corpus" not in sys.modules:
-    _SPEC = importlib.util.spec_from_file_location("bug_corpus", _PATH)
-    assert _SPEC is not None and _SPEC.loader is not None
-    sys.modules["bug_corpus"] = importlib.util.module_from_spec(_SPEC)
-    _SPEC.loader.exec_module(sys.modules["bug_corpus"])
-corpus = sys.modules["bug_corpus"]
 
 TOOLS = {"list_files", "read_file", "search_code", "run_tests", "edit", "finish", "reproduce"}
 

@@ -7,8 +7,6 @@ writes: a rewritten docstring, a comment, a guard no test covers.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,14 +19,7 @@ from langgraph_scaling.agents.repo.trim import hunks, trim, undo
 from langgraph_scaling.agents.repo.workspace import Workspace
 from langgraph_scaling.errors import SandboxError
 from langgraph_scaling.testing import ScriptedChatModel, tool_call
-
-_PATH = Path(__file__).parent.parent / "benchmarks" / "bugs" / "corpus.py"
-if "bug_corpus" not in sys.modules:
-    _SPEC = importlib.util.spec_from_file_location("bug_corpus", _PATH)
-    assert _SPEC is not None and _SPEC.loader is not None
-    sys.modules["bug_corpus"] = importlib.util.module_from_spec(_SPEC)
-    _SPEC.loader.exec_module(sys.modules["bug_corpus"])
-corpus = sys.modules["bug_corpus"]
+from tests._corpus import corpus
 
 COMMAND = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
 MODULE = "descstats/summary.py"
