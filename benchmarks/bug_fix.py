@@ -162,10 +162,23 @@ def counts(out: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, int]
         "tool_call_failures": sum(
             1 for step, c in candidates if step == "agent" and not _schema_ok(c)
         ),
+        "tool_call_failure_details": [
+            _failure(c) for step, c in candidates if step == "agent" and not _schema_ok(c)
+        ],
     }
 
 
 _NOT_CALLS = {"edit", "reproduce", "(no tool call)"}  # steps, and turns that called nothing
+
+
+def _failure(candidate: dict[str, Any]) -> dict[str, Any]:
+    """Why an agent-turn branch failed ``ToolCallVerifier``: how it ended and the verdict."""
+    feedback = [v["feedback"] for v in candidate.get("verdicts", []) if not v["passed"]]
+    return {
+        "finish_reason": candidate.get("finish_reason"),
+        "tokens_out": candidate.get("tokens_out"),
+        "feedback": "; ".join(feedback)[:300],
+    }
 
 
 def _schema_ok(candidate: dict[str, Any]) -> bool:

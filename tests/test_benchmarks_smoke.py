@@ -171,3 +171,15 @@ def test_signals_analysis_replays_the_committed_pool() -> None:
     assert 2 <= res["adaptive"]["adaptive"]["samples"] <= 8
     assert 1 <= res["adaptive"]["adaptive, greedy first"]["samples"] <= 9  # greedy + 8
     assert "combined, greedy first" in signals.table({"conditions": {"no_tests": res}})
+
+
+def test_forced_calls_rebuilds_the_forced_edit_turn(tmp_path: Path) -> None:
+    import forced_calls
+
+    repo = forced_calls.bug_fix.corpus.materialise("calc-assoc", tmp_path / "repo")
+    messages, specs = forced_calls.conversation("calc-assoc", repo)
+    assert messages[-1].content.startswith("minicalc/parser.py (75 lines)")  # as the agent reads
+    (edit,) = [forced_calls.capped(s, 50) for s in specs if s["function"]["name"] == "edit"]
+    assert edit["function"]["parameters"]["properties"]["edit"]["maxLength"] == 50
+    with pytest.raises(SystemExit):
+        forced_calls.main(["--variants", "free,bogus"])

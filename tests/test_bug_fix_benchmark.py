@@ -52,6 +52,8 @@ async def test_a_one_shot_and_an_agent_run_are_judged_and_counted() -> None:
     assert row["fixed"] is True and row["outcome"] == "fixed", row
     assert row["tool_calls"] == 1 and row["edit_steps"] == 1
     assert row["test_edit_attempts"] == 1 and row["tool_call_failures"] == 1
+    (why,) = row["tool_call_failure_details"]  # kept, so a run says why a call failed
+    assert why["feedback"] == "expected a tool call, got a text answer", why
     assert row["branches"] == 6 and row["tokens_in"] > 0
 
 

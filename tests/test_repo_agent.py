@@ -313,6 +313,27 @@ async def test_after_look_limit_looking_turns_the_edit_is_forced(repo: Path) -> 
     assert "        return ordered[mid]\n" in edit_prompt  # as it is, no line numbers
 
 
+def _edit_arg(kwargs: dict[str, Any]) -> dict[str, Any]:
+    (edit,) = [t for t in kwargs["tools"] if t["function"]["name"] == "edit"]
+    return dict(edit["function"]["parameters"]["properties"]["edit"])
+
+
+@pytest.mark.parametrize("choice", ["required", "auto"])
+async def test_constrained_turns_cap_string_arguments_to_fit_the_answer(
+    repo: Path, choice: str
+) -> None:
+    """A forced call cut off by max_new_tokens does not parse: under the constraint every
+    string argument gets a maxLength that fits the policy's tokens (768 -> 704 chars).
+    A free turn keeps the schema as the tool has it."""
+    model = ScriptedChatModel(script=[tool_call("edit", {"edit": "/ 2"}, "c1"), FIX])
+    out = await _run(repo, model, tool_choice=choice)
+    assert out["outcome"] == "fixed", out["reason"]
+    turn = model.call_kwargs[0]
+    expected = {"type": "string", "maxLength": 704} if choice == "required" else {"type": "string"}
+    assert _edit_arg(turn) == expected
+    assert "tools" not in model.call_kwargs[1]  # the edit step binds nothing
+
+
 async def test_an_edit_step_whose_branches_write_nothing_is_told_and_goes_on(repo: Path) -> None:
     edit = tool_call("edit", {"edit": "/ 2"}, "c1")
     model = ScriptedChatModel(script=[edit, "", tool_call("edit", {"edit": "/ 2"}, "c2"), FIX])

@@ -19,6 +19,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, PrivateAttr
 
 __all__ = ["ScriptedChatModel", "tool_call"]
@@ -63,8 +64,10 @@ class ScriptedChatModel(BaseChatModel):
     def bind_tools(
         self, tools: Sequence[Any], *, parallel_tool_calls: bool | None = None, **kwargs: Any
     ) -> Any:
-        """Tools are accepted and ignored: the script decides the calls (the options are
-        recorded in ``call_kwargs``, ``parallel_tool_calls`` as ChatOpenAI takes it)."""
+        """Tools are accepted and ignored: the script decides the calls (the tools, as
+        OpenAI specs, and the options are recorded in ``call_kwargs``,
+        ``parallel_tool_calls`` as ChatOpenAI takes it)."""
+        kwargs["tools"] = [convert_to_openai_tool(t) for t in tools]
         if parallel_tool_calls is not None:
             kwargs["parallel_tool_calls"] = parallel_tool_calls
         return self.bind(**kwargs) if kwargs else self

@@ -78,10 +78,14 @@ class RepoAgentContext(AgentContext):
                 )
         return self
 
+    def answer_tokens(self) -> int:
+        """Tokens an answer may take: the policy's ``max_new_tokens``, 768 when it has none."""
+        return self.step_policy().max_new_tokens or 768
+
     def answer_room(self, window: int) -> int:
-        """Tokens kept free for the answer: the policy's ``max_new_tokens`` (768 when it has
-        none) plus 5 % of ``window`` for the estimate's error."""
-        return (self.step_policy().max_new_tokens or 768) + window // 20
+        """Tokens kept free for the answer: :meth:`answer_tokens` plus 5 % of ``window``
+        for the estimate's error."""
+        return self.answer_tokens() + window // 20
 
     def window(self) -> int | None:
         """The context window in tokens (``auto`` resolved against the backend)."""

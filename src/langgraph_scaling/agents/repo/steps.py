@@ -41,7 +41,7 @@ from langgraph_scaling.agents.repo.prompts import (
     reproduction_added,
     reproduction_request,
 )
-from langgraph_scaling.agents.repo.tools import LOOK_TOOLS, make_repo_tools
+from langgraph_scaling.agents.repo.tools import LOOK_TOOLS, bounded_specs, make_repo_tools
 from langgraph_scaling.agents.repo.trim import trim
 from langgraph_scaling.agents.repo.verify import (
     Attempt,
@@ -109,8 +109,10 @@ async def agent_turn(state: RepoState, ctx: RepoAgentContext) -> RepoState:
     checker = ToolCallVerifier(require_tool_call=True)
     policy = base.model_copy(update={"verifiers": (checker,), "vote_key": action_key})
     model = ScaledChatModel(ctx.backend(), policy=policy, step="agent")
-    tools = _tools(state, ctx)
-    choice = "edit" if ctx.tool_choice == "required" and looked_enough(state, ctx) else None
+    constrained = ctx.tool_choice == "required"
+    # a constrained call's strings are capped to close within the answer's tokens
+    tools = bounded_specs(_tools(state, ctx), ctx.answer_tokens() if constrained else None)
+    choice = "edit" if constrained and looked_enough(state, ctx) else None
     bound = model.bind_tools(
         tools, tool_choice=choice or ctx.tool_choice, parallel_tool_calls=False
     )

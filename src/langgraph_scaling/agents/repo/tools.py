@@ -32,14 +32,16 @@ import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from langgraph_scaling.agents.repo.workspace import Workspace, run_suite, summarise_output
 from langgraph_scaling.edits import EditError
 from langgraph_scaling.verifiers.patch import DEFAULT_PROTECTED, PatchVerifier
 
-__all__ = ["ACTION_TOOLS", "LOOK_TOOLS", "make_repo_tools", "suite_text"]
+__all__ = ["ACTION_TOOLS", "LOOK_TOOLS", "bounded_specs", "make_repo_tools", "suite_text"]
 
 LOOK_TOOLS = ("list_files", "read_file", "search_code", "run_tests")
 """Tools the graph runs as they are."""
@@ -49,6 +51,39 @@ ACTION_TOOLS = ("edit", "finish")
 _MAX_FILES = 200
 _MAX_LINES = 200
 _MAX_HITS = 40
+_CHARS_PER_TOKEN = 1.0
+"""Characters of a JSON string argument per generated token, at the floor: a token writes
+at least one (``\\u`` escapes aside; an ``edit`` plan capped at 1408 characters took 711
+tokens, about 2 a token, too close to 768 to rely on)."""
+_CALL_TOKENS = 64
+"""Tokens a call takes besides its longest string: the name, the other arguments, JSON."""
+
+
+def bounded_specs(tools: Sequence[BaseTool], max_new_tokens: int | None) -> list[dict[str, Any]]:
+    """The tools' OpenAI specs with every string argument capped (``maxLength``) so that a
+    constrained call closes within ``max_new_tokens`` instead of being cut off unparsable.
+
+    Under structured outputs the engine enforces the cap: a long ``edit`` plan ends early
+    and the call still parses (the edit step writes the edit anew; the plan is a hint to
+    it). ``None``: no cap.
+
+    Example:
+        >>> def say(text: str) -> str:
+        ...     'Say it.'
+        ...     return text
+        >>> spec = bounded_specs([StructuredTool.from_function(say)], 768)[0]
+        >>> spec["function"]["parameters"]["properties"]["text"]
+        {'type': 'string', 'maxLength': 704}
+    """
+    specs = [convert_to_openai_tool(t) for t in tools]
+    if max_new_tokens is None:
+        return specs
+    cap = max(1, int(_CHARS_PER_TOKEN * (max_new_tokens - _CALL_TOKENS)))
+    for spec in specs:
+        for prop in spec["function"].get("parameters", {}).get("properties", {}).values():
+            if prop.get("type") == "string":
+                prop["maxLength"] = min(cap, prop.get("maxLength", cap))
+    return specs
 
 
 def suite_text(exit_code: int | None, output: str) -> str:
