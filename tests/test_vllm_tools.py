@@ -6,7 +6,6 @@ tokenizer; only the last test starts an engine (``model``).
 
 from __future__ import annotations
 
-import re
 import warnings
 from contextlib import aclosing
 from typing import Any
@@ -150,7 +149,6 @@ async def test_required_tool_choice_gives_every_branch_a_valid_call(
         max_tokens=96,
         tools=[calculator],
         tool_choice="required",
-        logprobs=0,  # the generated tokens, to read the raw JSON
     )
     samples: list[Sample] = []
 
@@ -169,11 +167,6 @@ async def test_required_tool_choice_gives_every_branch_a_valid_call(
             assert call["name"] == "calculator" and call["id"], call
             assert check_args(call["args"], schema, tool="calculator") == [], call
         assert sample.finish_reason == "tool_calls"
-        # compact JSON (COMPACT_JSON): no blank lines or runs of spaces between its tokens,
-        # where a small model can loop until max_tokens cuts the call off
-        raw = "".join(t.token for t in sample.logprobs or ())
-        outside = re.sub(r'"(?:[^"\\]|\\.)*"', '""', raw)
-        assert raw and not re.search(r"\n|\s\s", outside), raw
 
 
 @pytest.mark.model

@@ -56,7 +56,6 @@ if TYPE_CHECKING:
     from langgraph_scaling.backends.vllm import VLLMOptions
 
 __all__ = [
-    "COMPACT_JSON",
     "CPU_SERVE_ARGS",
     "build_engine",
     "cpu_scheduler_args",
@@ -87,14 +86,6 @@ _redirect_lock = threading.Lock()
 _ERROR_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*(?:Error|Exception)): (.+)$")
 _ENGINE_DEATH = ("EngineDeadError", "EngineGenerateError")
 _WORKER_DIED = re.compile(r"Worker proc (\S+) died unexpectedly \(exit code: (-?\d+)\)")
-
-
-COMPACT_JSON: dict[str, Any] = {"backend": "xgrammar", "disable_any_whitespace": True}
-"""The engine's structured outputs: xgrammar, and JSON with no free whitespace between its
-tokens. With whitespace allowed, a small model under a JSON grammar can emit blank lines
-until ``max_new_tokens`` cuts the call off unparsable: of 8 forced ``edit`` calls of the
-repository agent, 2 were cut off with it and 0 without it (``benchmarks/forced_calls.py``).
-``engine_kwargs={"structured_outputs_config": ...}`` replaces it."""
 
 
 def cpu_scheduler_args(max_model_len: int | None) -> dict[str, Any]:
@@ -211,7 +202,7 @@ def build_engine(options: VLLMOptions, model: str, log_path: Path | None) -> Any
     with _engine_output_to(log_path) as config, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            from vllm.config import LoggingConfig, StructuredOutputsConfig
+            from vllm.config import LoggingConfig
             from vllm.engine.arg_utils import AsyncEngineArgs
             from vllm.platforms import current_platform
             from vllm.v1.engine.async_llm import AsyncLLM
@@ -225,7 +216,6 @@ def build_engine(options: VLLMOptions, model: str, log_path: Path | None) -> Any
             kwargs.update(cpu_scheduler_args(options.max_model_len))
         if config is not None:
             kwargs["logging_config"] = LoggingConfig(pylogging_config_file=str(config))
-        kwargs["structured_outputs_config"] = StructuredOutputsConfig(**COMPACT_JSON)
         kwargs.update(options.engine_kwargs)
         return AsyncLLM.from_engine_args(AsyncEngineArgs(**kwargs))
 
