@@ -52,9 +52,9 @@ _MAX_FILES = 200
 _MAX_LINES = 200
 _MAX_HITS = 40
 _CHARS_PER_TOKEN = 1.0
-"""Characters of a JSON string argument per generated token, at the floor: a token writes
-at least one (``\\u`` escapes aside; an ``edit`` plan capped at 1408 characters took 711
-tokens, about 2 a token, too close to 768 to rely on)."""
+"""Characters of a JSON string argument per generated token, kept low: most tokens write
+several, an escape such as ``\\n`` writes one in one or two. An ``edit`` plan capped at
+1408 characters took 711 tokens, about 2 a token, too close to 768 to rely on."""
 _CALL_TOKENS = 64
 """Tokens a call takes besides its longest string: the name, the other arguments, JSON."""
 
