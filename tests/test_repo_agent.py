@@ -313,8 +313,8 @@ async def test_after_look_limit_looking_turns_the_edit_is_forced(repo: Path) -> 
     assert "        return ordered[mid]\n" in edit_prompt  # as it is, no line numbers
 
 
-def _edit_arg(kwargs: dict[str, Any]) -> dict[str, Any]:
-    (edit,) = [t for t in kwargs["tools"] if t["function"]["name"] == "edit"]
+def _edit_arg(tools: list[dict[str, Any]]) -> dict[str, Any]:
+    (edit,) = [t for t in tools if t["function"]["name"] == "edit"]
     return dict(edit["function"]["parameters"]["properties"]["edit"])
 
 
@@ -328,10 +328,9 @@ async def test_constrained_turns_cap_string_arguments_to_fit_the_answer(
     model = ScriptedChatModel(script=[tool_call("edit", {"edit": "/ 2"}, "c1"), FIX])
     out = await _run(repo, model, tool_choice=choice)
     assert out["outcome"] == "fixed", out["reason"]
-    turn = model.call_kwargs[0]
     expected = {"type": "string", "maxLength": 704} if choice == "required" else {"type": "string"}
-    assert _edit_arg(turn) == expected
-    assert "tools" not in model.call_kwargs[1]  # the edit step binds nothing
+    assert len(model.bound_tools) == 1  # the turn's; the edit step binds nothing
+    assert _edit_arg(model.bound_tools[0]) == expected
 
 
 async def test_an_edit_step_whose_branches_write_nothing_is_told_and_goes_on(repo: Path) -> None:

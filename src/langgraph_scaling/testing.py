@@ -46,6 +46,7 @@ class ScriptedChatModel(BaseChatModel):
     seed: int | None = None
     _calls: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
     _kwargs: list[dict[str, Any]] = PrivateAttr(default_factory=list)
+    _tools: list[list[dict[str, Any]]] = PrivateAttr(default_factory=list)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _it: Any = PrivateAttr(default=None)
 
@@ -61,13 +62,19 @@ class ScriptedChatModel(BaseChatModel):
     def call_kwargs(self) -> list[dict[str, Any]]:
         return self._kwargs
 
+    @property
+    def bound_tools(self) -> list[list[dict[str, Any]]]:
+        """The tools of every ``bind_tools`` call, in order, as OpenAI specs."""
+        return self._tools
+
     def bind_tools(
         self, tools: Sequence[Any], *, parallel_tool_calls: bool | None = None, **kwargs: Any
     ) -> Any:
-        """Tools are accepted and ignored: the script decides the calls (the tools, as
-        OpenAI specs, and the options are recorded in ``call_kwargs``,
-        ``parallel_tool_calls`` as ChatOpenAI takes it)."""
-        kwargs["tools"] = [convert_to_openai_tool(t) for t in tools]
+        """Tools are accepted and ignored: the script decides the calls (the options are
+        recorded in ``call_kwargs``, ``parallel_tool_calls`` as ChatOpenAI takes it; the
+        tools, as OpenAI specs, in ``bound_tools``)."""
+        with self._lock:
+            self._tools.append([convert_to_openai_tool(t) for t in tools])
         if parallel_tool_calls is not None:
             kwargs["parallel_tool_calls"] = parallel_tool_calls
         return self.bind(**kwargs) if kwargs else self
