@@ -139,13 +139,14 @@ def judge(bug_id: str, committed: dict[str, Any], where: Path) -> tuple[bool, st
     return suite.returncode == 0, suite.summary
 
 
-def counts(out: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, int]:
+def counts(out: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]:
     """Tokens, tool calls, edit steps, test-edit attempts and unparsed tool calls of a run.
 
     ``reports`` are the run's full step reports (with their candidates), as
     ``collect_reports()`` gathered them; the state keeps only compact ones.
     """
     candidates = [(r["step"], c) for r in reports for c in r.get("candidates", [])]
+    failed = [_failure(c) for step, c in candidates if step == "agent" and not _schema_ok(c)]
     return {
         "tokens_in": sum(r.get("tokens_in", 0) for r in reports),
         "tokens_out": sum(r.get("tokens_out", 0) for r in reports),
@@ -159,12 +160,8 @@ def counts(out: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, int]
             for v in c.get("verdicts", [])
             if v.get("details", {}).get("protected")
         ),
-        "tool_call_failures": sum(
-            1 for step, c in candidates if step == "agent" and not _schema_ok(c)
-        ),
-        "tool_call_failure_details": [
-            _failure(c) for step, c in candidates if step == "agent" and not _schema_ok(c)
-        ],
+        "tool_call_failures": len(failed),
+        "tool_call_failure_details": failed,
     }
 
 

@@ -40,7 +40,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from langgraph_scaling import ScalingPolicy, collect_reports
 from langgraph_scaling.agents.repo.prompts import opening
-from langgraph_scaling.agents.repo.tools import make_repo_tools
+from langgraph_scaling.agents.repo.tools import cap_strings, make_repo_tools
 from langgraph_scaling.agents.repo.workspace import Workspace
 from langgraph_scaling.langgraph import ScaledChatModel
 from langgraph_scaling.verifiers.tool_call import ToolCallVerifier
@@ -50,12 +50,8 @@ VARIANTS = ("free", "capped", "compact-capped")
 
 
 def capped(spec: dict[str, Any], chars: int) -> dict[str, Any]:
-    """``spec`` with every string argument capped at ``chars``."""
-    out = copy.deepcopy(spec)
-    for prop in out["function"]["parameters"].get("properties", {}).values():
-        if prop.get("type") == "string":
-            prop["maxLength"] = chars
-    return out
+    """A copy of ``spec`` with every string argument capped at ``chars``."""
+    return cap_strings(copy.deepcopy(spec), chars)
 
 
 def conversation(bug: str, repo: Path) -> tuple[list[AnyMessage], list[dict[str, Any]]]:

@@ -41,7 +41,14 @@ from langgraph_scaling.agents.repo.workspace import Workspace, run_suite, summar
 from langgraph_scaling.edits import EditError
 from langgraph_scaling.verifiers.patch import DEFAULT_PROTECTED, PatchVerifier
 
-__all__ = ["ACTION_TOOLS", "LOOK_TOOLS", "bounded_specs", "make_repo_tools", "suite_text"]
+__all__ = [
+    "ACTION_TOOLS",
+    "LOOK_TOOLS",
+    "bounded_specs",
+    "cap_strings",
+    "make_repo_tools",
+    "suite_text",
+]
 
 LOOK_TOOLS = ("list_files", "read_file", "search_code", "run_tests")
 """Tools the graph runs as they are."""
@@ -80,10 +87,17 @@ def bounded_specs(tools: Sequence[BaseTool], max_new_tokens: int | None) -> list
         return specs
     cap = max(1, int(_CHARS_PER_TOKEN * (max_new_tokens - _CALL_TOKENS)))
     for spec in specs:
-        for prop in spec["function"].get("parameters", {}).get("properties", {}).values():
-            if prop.get("type") == "string":
-                prop["maxLength"] = min(cap, prop.get("maxLength", cap))
+        cap_strings(spec, cap)
     return specs
+
+
+def cap_strings(spec: dict[str, Any], chars: int) -> dict[str, Any]:
+    """Give every string argument of the OpenAI tool ``spec`` a ``maxLength`` of at most
+    ``chars`` (in place); ``spec`` itself is returned."""
+    for prop in spec["function"].get("parameters", {}).get("properties", {}).values():
+        if prop.get("type") == "string":
+            prop["maxLength"] = min(chars, prop.get("maxLength", chars))
+    return spec
 
 
 def suite_text(exit_code: int | None, output: str) -> str:
