@@ -185,6 +185,8 @@ def _tokens(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 async def test_scaled_chat_model_streams_only_the_committed_answer() -> None:
+    """The react graph binds tools, and the fake binds them as real chat models do (a
+    ``RunnableBinding``, which merges the context's run config into each branch's call)."""
     model = ScaledChatModel(
         StreamingScriptedModel(script=BRANCH_ANSWERS), policy=ScalingPolicy(router=3)
     )
@@ -204,10 +206,13 @@ async def test_scaled_chat_model_streams_only_the_committed_answer() -> None:
     assert await _streamed_messages(graph) == [committed.text]
 
 
-async def test_middleware_streams_no_branch_tokens_and_its_run_ends_with_the_answer() -> None:
+@pytest.mark.parametrize("tools", [[], [multiply]], ids=["no-tools", "bound-tools"])
+async def test_middleware_streams_no_branch_tokens_and_its_run_ends_with_the_answer(
+    tools: list[Any],
+) -> None:
     agent = create_agent(
         StreamingScriptedModel(script=BRANCH_ANSWERS),
-        tools=[],
+        tools=tools,
         middleware=[ScalingMiddleware(ScalingPolicy(router=3), step="answer")],
     )
 

@@ -70,14 +70,16 @@ class ScriptedChatModel(BaseChatModel):
     def bind_tools(
         self, tools: Sequence[Any], *, parallel_tool_calls: bool | None = None, **kwargs: Any
     ) -> Any:
-        """Tools are accepted and ignored: the script decides the calls (the options are
-        recorded in ``call_kwargs``, ``parallel_tool_calls`` as ChatOpenAI takes it; the
-        tools, as OpenAI specs, in ``bound_tools``)."""
+        """Tools are bound as real chat models bind them (``self.bind(tools=...)``, a
+        ``RunnableBinding``) and otherwise ignored: the script decides the calls. The tools,
+        as OpenAI specs, are recorded in ``bound_tools`` and, with the options
+        (``parallel_tool_calls`` as ChatOpenAI takes it), in ``call_kwargs``."""
+        specs = [convert_to_openai_tool(t) for t in tools]
         with self._lock:
-            self._tools.append([convert_to_openai_tool(t) for t in tools])
+            self._tools.append(specs)
         if parallel_tool_calls is not None:
             kwargs["parallel_tool_calls"] = parallel_tool_calls
-        return self.bind(**kwargs) if kwargs else self
+        return self.bind(tools=specs, **kwargs)
 
     def _next(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:
         with self._lock:

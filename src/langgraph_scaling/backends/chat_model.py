@@ -10,6 +10,7 @@ import anyio
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import ensure_config
+from langchain_core.runnables.config import var_child_runnable_config
 
 from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest, TokenLogprob
 from langgraph_scaling.branching import error_text, run_branches, without_token_streams
@@ -85,7 +86,12 @@ class ChatModelBackend:
 
         async def branch(i: int) -> Sample:
             kwargs = self._call_kwargs(request, request.seeds[i])
-            out = await model.ainvoke(list(request.messages), branch_config(i, base), **kwargs)
+            config = branch_config(i, base)
+            # A bound model (what every bind_tools returns) merges the context's run config
+            # into the call's, which would bring back the token-streaming handlers; this
+            # branch task has its own copy of the context, so it holds the branch's config.
+            var_child_runnable_config.set(config)
+            out = await model.ainvoke(list(request.messages), config, **kwargs)
             return to_sample(i, out)
 
         async def emit_sample(_: int, sample: Sample) -> None:
