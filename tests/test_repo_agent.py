@@ -313,6 +313,34 @@ async def test_after_look_limit_looking_turns_the_edit_is_forced(repo: Path) -> 
     assert "        return ordered[mid]\n" in edit_prompt  # as it is, no line numbers
 
 
+async def test_a_forced_edit_call_cut_off_keeps_its_plan_and_the_edit_step_runs(
+    repo: Path,
+) -> None:
+    """Every branch of the turn forced to ``edit`` ran out of tokens mid-JSON (what vLLM's
+    constrained call gives then: an invalid call named ``edit``). The tool is known, so the
+    run goes on to the edit step with the plan written so far, instead of a lost turn."""
+    from langchain_core.messages import AIMessage
+    from langchain_core.messages.tool import invalid_tool_call
+
+    cut = invalid_tool_call(name="edit", args='{"edit": "use true div', id="c3", error="cut")
+    model = ScriptedChatModel(
+        script=[
+            tool_call("list_files", {"path": MODULE}, "c1"),
+            tool_call("search_code", {"pattern": "median"}, "c2"),
+            AIMessage("", invalid_tool_calls=[cut]),
+            FIX,
+        ]
+    )
+    out = await _run(repo, model, look_limit=2)
+    assert out["outcome"] == "fixed", out["reason"]
+    turn = out["reports"][2]
+    assert turn["step"] == "agent" and turn["winner_passed"] is False  # the call did fail
+    assert "Your planned edit:\nuse true div\n" in model.calls[3][-1].content
+    forced = [m for m in out["messages"] if isinstance(m, AIMessage) and m.tool_calls][-1]
+    assert forced.response_metadata["salvaged_call"] == "cut"
+    assert forced.tool_calls[0]["args"] == {"edit": "use true div"}
+
+
 def _edit_arg(tools: list[dict[str, Any]]) -> dict[str, Any]:
     (edit,) = [t for t in tools if t["function"]["name"] == "edit"]
     return dict(edit["function"]["parameters"]["properties"]["edit"])

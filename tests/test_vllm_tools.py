@@ -6,6 +6,7 @@ tokenizer; only the last test starts an engine (``model``).
 
 from __future__ import annotations
 
+import json
 import warnings
 from contextlib import aclosing
 from typing import Any
@@ -229,3 +230,39 @@ async def test_one_call_per_turn_through_the_scaled_model(
     (report,) = reports
     assert len(report.candidates) == 3
     assert all(len(c.tool_calls) == 1 for c in report.candidates), report.candidates
+
+
+@pytest.mark.model
+async def test_a_forced_edit_call_cut_off_by_the_engine_is_salvaged(
+    vllm_backend: VLLMBackend,  # noqa: F811
+) -> None:
+    """What the engine answers when ``max_new_tokens`` cuts a call forced to ``edit`` off
+    (an invalid call named ``edit``) is what the repository agent salvages: a valid
+    ``edit`` call holding the plan written so far."""
+    from langgraph_scaling import ScaledChatModel, ScalingPolicy
+    from langgraph_scaling.agents.repo.tools import salvage_edit_call
+
+    edit = {
+        "type": "function",
+        "function": {
+            "name": "edit",
+            "description": "Change the code: the file, then what to change.",
+            "parameters": {
+                "type": "object",
+                "properties": {"edit": {"type": "string"}},
+                "required": ["edit"],
+            },
+        },
+    }
+    policy = ScalingPolicy(router=1, max_new_tokens=12, seed=3)
+    model = ScaledChatModel(vllm_backend, policy=policy).bind_tools([edit], tool_choice="edit")
+    message = await model.ainvoke(
+        "median() in stats.py uses // where it must use /. Describe the edit in detail."
+    )
+    assert message.response_metadata["finish_reason"] == "length"
+    assert not message.tool_calls and message.invalid_tool_calls[0]["name"] == "edit"
+    salvaged = salvage_edit_call(message)
+    (call,) = salvaged.tool_calls
+    assert call["name"] == "edit" and isinstance(call["args"]["edit"], str)
+    written = json.dumps(call["args"]["edit"], ensure_ascii=False)[1:-1]  # as the JSON had it
+    assert written in message.invalid_tool_calls[0]["args"]

@@ -41,7 +41,12 @@ from langgraph_scaling.agents.repo.prompts import (
     reproduction_added,
     reproduction_request,
 )
-from langgraph_scaling.agents.repo.tools import LOOK_TOOLS, bounded_specs, make_repo_tools
+from langgraph_scaling.agents.repo.tools import (
+    LOOK_TOOLS,
+    bounded_specs,
+    make_repo_tools,
+    salvage_edit_call,
+)
 from langgraph_scaling.agents.repo.trim import trim
 from langgraph_scaling.agents.repo.verify import (
     Attempt,
@@ -124,6 +129,8 @@ async def agent_turn(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         why = CONTEXT_FULL
         return {"steps": state.get("steps", 0) + 1, "stop_reason": why, "reports": [
             exc.report.model_dump(mode="json")] if exc.report else []}  # fmt: skip
+    if choice == "edit":  # no branch's call parsed: keep the plan the committed one began
+        message = salvage_edit_call(message)
     return {
         "messages": [message],
         "steps": state.get("steps", 0) + 1,

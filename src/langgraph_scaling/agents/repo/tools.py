@@ -34,8 +34,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from langchain_core.messages import AIMessage
+from langchain_core.messages.tool import tool_call
 from langchain_core.tools import BaseTool, StructuredTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.json import parse_partial_json
 
 from langgraph_scaling.agents.repo.workspace import Workspace, run_suite, summarise_output
 from langgraph_scaling.edits import EditError
@@ -47,6 +50,7 @@ __all__ = [
     "bounded_specs",
     "cap_strings",
     "make_repo_tools",
+    "salvage_edit_call",
     "suite_text",
 ]
 
@@ -98,6 +102,40 @@ def cap_strings(spec: dict[str, Any], chars: int) -> dict[str, Any]:
         if prop.get("type") == "string":
             prop["maxLength"] = min(chars, prop.get("maxLength", chars))
     return spec
+
+
+def salvage_edit_call(message: AIMessage) -> AIMessage:
+    """A turn forced to call ``edit`` whose call was cut off, as the call it began.
+
+    On such a turn the tool is known, and its argument is only the plan the edit step shows
+    its branches (they write the edit anew), so a call that ``max_new_tokens`` cut off keeps
+    what it wrote (``parse_partial_json``; nothing readable: no plan) instead of the turn
+    being lost as "no tool call". A message with a valid ``edit`` call, or without a cut-off
+    one, is returned as it is; a salvaged one says so in
+    ``response_metadata["salvaged_call"]``.
+
+    Example:
+        >>> from langchain_core.messages.tool import invalid_tool_call
+        >>> cut = invalid_tool_call(name="edit", args='{"edit": "use / not', id="c1")
+        >>> fixed = salvage_edit_call(AIMessage("", invalid_tool_calls=[cut]))
+        >>> fixed.tool_calls[0]["args"], fixed.invalid_tool_calls
+        ({'edit': 'use / not'}, [])
+    """
+    if any(c["name"] == "edit" for c in message.tool_calls):
+        return message
+    cut = next((c for c in message.invalid_tool_calls if c.get("name") == "edit"), None)
+    if cut is None:
+        return message
+    try:
+        args = parse_partial_json(cut.get("args") or "")
+    except ValueError:  # json.JSONDecodeError: not even the start of an object
+        args = None
+    plan = args.get("edit") if isinstance(args, dict) else None
+    call = tool_call(name="edit", args={"edit": str(plan or "")}, id=cut.get("id") or "edit")
+    metadata = {**message.response_metadata, "salvaged_call": cut.get("error") or "cut off"}
+    return message.model_copy(
+        update={"tool_calls": [call], "invalid_tool_calls": [], "response_metadata": metadata}
+    )
 
 
 def suite_text(exit_code: int | None, output: str) -> str:
