@@ -90,6 +90,8 @@ async def test_engine_start_leaves_the_event_loop_running(vllm_backend: VLLMBack
     assert ENGINE_START["ticks"] > ENGINE_START["seconds"] * 2, ENGINE_START
 
 
+@pytest.mark.model
+@pytest.mark.slow
 async def test_n_branches_from_one_engine_request(vllm_backend: VLLMBackend) -> None:  # noqa: F811
     request = humaneval_request(4)
     prompt_tokens = len(vllm_backend.render_prompt(request))
