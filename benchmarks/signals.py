@@ -25,6 +25,7 @@ generation (once per problem) for rules that use them and the judge's prompts fo
 judge. Usage::
 
     .venv/bin/python benchmarks/signals.py          # pure: about a minute, no model
+    .venv/bin/python benchmarks/signals.py --compare combined "+ behaviour"  # where they part
 """
 
 from __future__ import annotations
@@ -161,8 +162,10 @@ def analyse_condition(rows: Sequence[dict[str, Any]], repeats: int, seed: int) -
     cost = {m: dict.fromkeys(KS, 0.0) for m in acc}
     oracle = dict.fromkeys(KS, 0.0)
     ada = {name: {"accuracy": 0.0, "samples": 0.0} for name in ADAPTIVE}
+    top: dict[str, dict[str, float]] = {}  # problem -> rule -> accuracy at the largest k
     for row in rows:
         samples, n = row["samples"], len(row["samples"])
+        before = {m: acc[m][KS[-1]] for m in acc}
         for k in KS:
             oracle[k] += pass_at_k(n, sum(s["hidden_passed"] for s in samples), k)
         for _ in range(repeats):
@@ -181,6 +184,7 @@ def analyse_condition(rows: Sequence[dict[str, Any]], repeats: int, seed: int) -
                 right, used = adaptive(row, order, visible, greedy_first=greedy_first)
                 ada[name]["accuracy"] += right
                 ada[name]["samples"] += used
+        top[row["task_id"]] = {m: (acc[m][KS[-1]] - before[m]) / repeats for m in acc}
     runs = len(rows) * repeats
     greedy = [r["greedy"] for r in rows]
     return {
@@ -191,7 +195,18 @@ def analyse_condition(rows: Sequence[dict[str, Any]], repeats: int, seed: int) -
         "accuracy": {m: {k: v / runs for k, v in a.items()} for m, a in acc.items()},
         "tokens_per_problem": {m: {k: v / runs for k, v in c.items()} for m, c in cost.items()},
         "adaptive": {n: {k: v / runs for k, v in a.items()} for n, a in ada.items()},
+        "per_problem_at_top_k": top,
     }
+
+
+def differences(res: dict[str, Any], a: str, b: str) -> str:
+    """The problems on which rules ``a`` and ``b`` differ at the largest k, per condition."""
+    lines = []
+    for cond, r in res["conditions"].items():
+        for task, accs in r["per_problem_at_top_k"].items():
+            if abs(accs[a] - accs[b]) > 0.05:
+                lines.append(f"{cond} {task}: {a} {accs[a]:.2f}, {b} {accs[b]:.2f}")
+    return "\n".join(lines) or f"{a} and {b} agree on every problem"
 
 
 def _passing(sub: Sequence[dict[str, Any]]) -> set[str]:
@@ -223,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", default=str(OUT))
     p.add_argument("--repeats", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--compare", nargs=2, metavar="RULE", help="problems where two rules differ")
     args = p.parse_args(argv)
     data = _pool.load(Path(args.pool))
     res: dict[str, Any] = {"meta": data["meta"] | {"repeats": args.repeats}, "conditions": {}}
@@ -232,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             res["conditions"][cond] = analyse_condition(rows, args.repeats, args.seed)
     Path(args.out).write_text(json.dumps(res, indent=1), encoding="utf-8")
     print(table(res))
+    if args.compare:
+        print("\n" + differences(res, *args.compare))
     return 0
 
 
