@@ -1,7 +1,7 @@
 """Tool calls in the in-process engine's text, parsed by vLLM's own ``hermes`` tool parser.
 
 Needs vLLM (importing it takes tens of seconds on 2 cores) and the embedded model's
-tokenizer; only the last test starts an engine (``model``).
+tokenizer; the tests marked ``model`` share one engine for the module.
 """
 
 from __future__ import annotations
