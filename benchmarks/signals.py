@@ -14,6 +14,9 @@ problem through the package's own selection strategies:
 - ``combined``: ``lexicographic(verifier:unit_tests, verifier:generated_tests, votes,
   confidence)``; ``best, greedy first`` and ``combined, greedy first``: those rules on the
   greedy answer plus k-1 samples (``greedy_first=True``);
+- ``passed, votes`` (and greedy first): ``lexicographic(verifier:unit_tests, passed,
+  votes)``, i.e. ``combined`` with the generated tests counted as pass/fail and no
+  confidence tie-break (an exploration on this pool, not a registered strategy);
 - ``adaptive``: the adaptive router (waves up to 2, 4, 8 and 16 samples, as the pool
   allows) with the ``combined`` rule, stopping on a pass of every verifier (visible
   condition) or when the confident half agrees (``confidence_filter``'s share ≥ 0.75),
@@ -50,11 +53,14 @@ from langgraph_scaling.engine import _should_stop
 from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.routing import AdaptiveRouter, RouterSignals
 from langgraph_scaling.selection import select
-from langgraph_scaling.selection.lexicographic import COMBINED
+from langgraph_scaling.selection.lexicographic import COMBINED, lexicographic
 from langgraph_scaling.verifiers.generated_tests import GENERATED_TESTS
 from langgraph_scaling.verifiers.protocol import VerifyContext
 
 ALL_KS = (1, 2, 4, 8, 16)
+PASSED_VOTES = lexicographic("verifier:unit_tests", "passed", "votes", name="passed, votes")
+"""``combined`` with the generated tests as pass/fail (at least half passed) and no
+confidence tie-break: an exploration on this pool, not a registered strategy."""
 OUT = _pool.RESULTS / "signals_analysis.json"
 
 
@@ -94,6 +100,7 @@ METHODS: dict[str, tuple[Any, tuple[str, ...], str, tuple[str, ...]]] = {
     "DeepConf filter": ("confidence_filter", (), "behavior_key", ("gen",)),
     "judge": ("best", ("judge",), "behavior_key", ("gen", "judge")),
     "combined": (COMBINED, ("visible", "generated"), "behavior_key", ("gen",)),
+    "passed, votes": (PASSED_VOTES, ("visible", "generated"), "behavior_key", ("gen",)),
 }
 
 ADAPTIVE = {"adaptive": False, "adaptive, greedy first": True}
@@ -102,6 +109,7 @@ ADAPTIVE = {"adaptive": False, "adaptive, greedy first": True}
 GREEDY_FIRST = {  # the same rules on the greedy answer plus k-1 samples
     "best, greedy first": METHODS["best (visible)"],
     "combined, greedy first": METHODS["combined"],
+    "passed, votes, greedy first": METHODS["passed, votes"],
 }
 
 
