@@ -140,7 +140,8 @@ def judge(bug_id: str, committed: dict[str, Any], where: Path) -> tuple[bool, st
 
 
 def counts(out: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]:
-    """Tokens, tool calls, edit steps, test-edit attempts and unparsed tool calls of a run.
+    """Tokens, tool calls, edit steps, test-edit attempts, unparsed tool calls and salvaged
+    forced ``edit`` calls (``tools.salvage_edit_call``) of a run.
 
     ``reports`` are the run's full step reports (with their candidates), as
     ``collect_reports()`` gathered them; the state keeps only compact ones.
@@ -162,6 +163,11 @@ def counts(out: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]
         ),
         "tool_call_failures": len(failed),
         "tool_call_failure_details": failed,
+        "salvaged_calls": sum(
+            1
+            for m in out.get("messages", [])
+            if "salvaged_call" in (getattr(m, "response_metadata", None) or {})
+        ),
     }
 
 
@@ -225,6 +231,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "claimed_fixed": sum(r["outcome"] in {"fixed", "passed"} for r in rs),
             "test_edit_attempts": sum(r["test_edit_attempts"] for r in rs),
             "tool_call_failures": sum(r["tool_call_failures"] for r in rs),
+            "salvaged_calls": sum(r.get("salvaged_calls", 0) for r in rs),  # newer rows only
             "per_bug": mean,
         }
     return out

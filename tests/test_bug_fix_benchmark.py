@@ -66,3 +66,11 @@ async def test_unconstrained_tool_calls_are_sent_as_auto_and_a_text_turn_still_f
     assert turns and {kw["tool_choice"] for kw in turns} == {"auto"}
     assert {kw.get("parallel_tool_calls") for kw in turns} == {False}  # one call a turn
     assert row["fixed"] is True and row["tool_call_failures"] == 1, row
+
+
+def test_a_salvaged_forced_edit_call_is_counted() -> None:
+    from langchain_core.messages import AIMessage
+
+    salvaged = AIMessage("", response_metadata={"salvaged_call": "cut off"})
+    row = bug_fix.counts({"messages": [AIMessage("hi"), salvaged]}, [])
+    assert row["salvaged_calls"] == 1 and row["tool_call_failures"] == 0
