@@ -73,7 +73,7 @@ def conversation(bug: str, repo: Path) -> tuple[list[AnyMessage], list[dict[str,
 
 
 def backend_for(variant: str) -> Any:
-    from langgraph_scaling.backends.vllm import VLLMBackend
+    from langgraph_scaling.backends.default import embedded_backend
 
     engine: dict[str, Any] = {}
     if variant.startswith("compact"):
@@ -82,9 +82,7 @@ def backend_for(variant: str) -> Any:
         engine["structured_outputs_config"] = StructuredOutputsConfig(
             backend="xgrammar", disable_any_whitespace=True
         )
-    return VLLMBackend(
-        None, max_model_len=4096, kv_cache_gib=4.0, enforce_eager=True, engine_kwargs=engine
-    )
+    return embedded_backend(engine_kwargs=engine)
 
 
 async def one_variant(variant: str, args: argparse.Namespace) -> dict[str, Any]:
