@@ -9,13 +9,11 @@ from typing import Any
 import anyio
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
-from langchain_core.runnables import ensure_config
-from langchain_core.runnables.config import var_child_runnable_config
 
 from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest, TokenLogprob
-from langgraph_scaling.branching import error_text, run_branches, without_token_streams
+from langgraph_scaling.branching import error_text, run_branches
 from langgraph_scaling.errors import ConfigError
-from langgraph_scaling.langgraph._glue import branch_config
+from langgraph_scaling.langgraph._glue import enter_branch
 
 __all__ = ["ChatModelBackend", "metadata_logprobs", "sampling_kwargs", "to_sample"]
 
@@ -41,7 +39,7 @@ class ChatModelBackend:
     Each call runs under the current run config (inside a
     :class:`~langgraph_scaling.ScaledChatModel`, the step's run, so each branch's model run
     is traced as its child), tagged ``nostream`` (see
-    :func:`~langgraph_scaling.langgraph._glue.branch_config`) and without the handlers that
+    :func:`~langgraph_scaling.langgraph._glue.enter_branch`) and without the handlers that
     stream tokens (:func:`~langgraph_scaling.branching.without_token_streams`), so neither
     ``stream_mode="messages"`` nor ``astream_events`` shows a branch's tokens.
 
@@ -82,15 +80,10 @@ class ChatModelBackend:
             if "parallel_tool_calls" in request.extra and _takes_parallel(self.model):
                 kw["parallel_tool_calls"] = request.extra["parallel_tool_calls"]
             model = self.model.bind_tools([dict(t) for t in request.tools], **kw)
-        base = without_token_streams(ensure_config())
 
         async def branch(i: int) -> Sample:
             kwargs = self._call_kwargs(request, request.seeds[i])
-            config = branch_config(i, base)
-            # A bound model (what every bind_tools returns) merges the context's run config
-            # into the call's, which would bring back the token-streaming handlers; this
-            # branch task has its own copy of the context, so it holds the branch's config.
-            var_child_runnable_config.set(config)
+            config = enter_branch(i)  # in the context too: a bound model merges it back
             out = await model.ainvoke(list(request.messages), config, **kwargs)
             return to_sample(i, out)
 

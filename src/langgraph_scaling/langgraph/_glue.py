@@ -13,6 +13,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import ensure_config, var_child_runnable_config
 from langgraph._internal._constants import CONFIG_KEY_SCRATCHPAD, CONFIG_KEY_SEND, RESUME
 from langgraph.config import get_config, get_stream_writer
 from langgraph.constants import TAG_NOSTREAM
@@ -20,6 +21,7 @@ from langgraph.errors import GraphInterrupt
 from langgraph.runtime import get_runtime
 
 from langgraph_scaling._judge import ASKING
+from langgraph_scaling.branching import without_token_streams
 from langgraph_scaling.engine import Sampler, StepOutcome, run_step
 from langgraph_scaling.errors import StepFailedError
 from langgraph_scaling.langgraph._pause import (
@@ -38,6 +40,7 @@ __all__ = [
     "branch_config",
     "branch_interrupts",
     "current_config",
+    "enter_branch",
     "run_scaled",
     "step_name",
     "take_resume",
@@ -66,6 +69,20 @@ def branch_config(
     }
     if nostream:
         config["tags"] = [*base.get("tags", []), TAG_NOSTREAM]
+    return config
+
+
+def enter_branch(index: int) -> RunnableConfig:
+    """Make the calling task's run config branch ``index``'s, and return it.
+
+    The config is the context's (the step's run), without the handlers that stream tokens,
+    marked and tagged by :func:`branch_config`. It is set in the context as well as
+    returned: a bound model (what every ``bind_tools`` returns) and a middleware's handler
+    merge the context's config into their call's, which would otherwise bring the token
+    streams back. Call it first thing in a branch's own task, whose context is its own copy.
+    """
+    config = branch_config(index, without_token_streams(ensure_config()))
+    var_child_runnable_config.set(config)
     return config
 
 

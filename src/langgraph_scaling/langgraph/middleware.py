@@ -10,7 +10,6 @@ import anyio.to_thread
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableLambda
-from langchain_core.runnables.config import ensure_config, var_child_runnable_config
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from langgraph_scaling._sync import run_blocking
@@ -20,10 +19,9 @@ from langgraph_scaling.branching import (
     candidate_from_message,
     failed_candidate,
     run_branches,
-    without_token_streams,
 )
 from langgraph_scaling.errors import ConfigError
-from langgraph_scaling.langgraph._glue import branch_config, run_scaled
+from langgraph_scaling.langgraph._glue import enter_branch, run_scaled
 from langgraph_scaling.langgraph.context import register_step
 from langgraph_scaling.policy import ScalingPolicy
 from langgraph_scaling.refine import revision_turn
@@ -64,10 +62,7 @@ class _HandlerSampler:
         wave: int | None = None,
     ) -> None:
         async def branch(i: int) -> Candidate:
-            # The handler calls the model with the run config from the context; this branch
-            # task has its own copy of the context, so its call is tagged here: traced under
-            # the step's run, without the handlers that stream tokens.
-            var_child_runnable_config.set(branch_config(i, without_token_streams(ensure_config())))
+            enter_branch(i)  # the handler calls the model with the context's run config
             t = None if wave is None else self.policy.branch_temperature(wave, i)
             response = await self.handler(self._branch_request(seeds[i], messages, t))
             return candidate_from_response(i, response)
