@@ -18,6 +18,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from langgraph_scaling import ScalingPolicy
 from langgraph_scaling.agents.repo import RepoAgentContext, build_repo_agent
+from langgraph_scaling.agents.repo.edit_call import WRITE_CODE
 from langgraph_scaling.agents.repo.workspace import Workspace, summarise_output
 from langgraph_scaling.errors import BackendError, StepFailedError
 from langgraph_scaling.testing import ScriptedChatModel, tool_call
@@ -357,8 +358,15 @@ async def test_constrained_turns_cap_string_arguments_to_fit_the_answer(
     out = await _run(repo, model, tool_choice=choice)
     assert out["outcome"] == "fixed", out["reason"]
     expected = {"type": "string", "maxLength": 704} if choice == "required" else {"type": "string"}
-    assert len(model.bound_tools) == 1  # the turn's; the edit step binds nothing
     assert _edit_arg(model.bound_tools[0]) == expected
+    # the edit step binds write_code under the constraint only, its code capped the same way
+    assert len(model.bound_tools) == (2 if choice == "required" else 1)
+    if choice == "required":
+        (spec,) = model.bound_tools[1]
+        params = spec["function"]["parameters"]["properties"]
+        assert spec["function"]["name"] == WRITE_CODE
+        assert params["code"]["maxLength"] == 704
+        assert params["path"]["enum"] == ["descstats/__init__.py", "descstats/summary.py"]
 
 
 async def test_an_edit_step_whose_branches_write_nothing_is_told_and_goes_on(repo: Path) -> None:
@@ -430,6 +438,27 @@ def median(values: Sequence[float]) -> float:
         return ordered[mid]
     return (ordered[mid - 1] + ordered[mid]) / 2  # the mean of the middle pair
 ```'''
+
+
+@pytest.mark.parametrize("edit_call", [True, False])
+async def test_a_write_code_call_is_the_edit_the_patch_verifier_tests_and_commits(
+    repo: Path, edit_call: bool
+) -> None:
+    """The edit step's forced call is rendered to a whole-function edit: verified, committed
+    and applied. With ``edit_call=False`` the same call is not an edit (text is expected)."""
+    code = FIX_AS_FUNCTION.split("```python\n")[1].removesuffix("```")
+    write = tool_call(WRITE_CODE, {"path": "descstats/summary.py", "code": code}, "w1")
+    stop = tool_call("finish", {"summary": "could not fix it"}, "f1")
+    model = ScriptedChatModel(script=[tool_call("edit", {"edit": "/ 2"}, "c1"), write, stop])
+    out = await _run(repo, model, edit_call=edit_call, max_steps=3)
+    first = next(a for a in out["actions"] if a["tool"] == "edit")
+    if edit_call:
+        assert out["outcome"] == "fixed", out["reason"]
+        assert first["result"].startswith("PASSED"), first
+        assert "/ 2  # the mean" in out["changes"]["descstats/summary.py"]
+    else:
+        assert out["outcome"] != "fixed"
+        assert first["result"].startswith("FAILED"), first
 
 
 async def test_among_passing_edits_the_change_most_branches_make_is_committed(

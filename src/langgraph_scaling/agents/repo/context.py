@@ -64,6 +64,11 @@ class RepoAgentContext(AgentContext):
     """``required``: every turn's tool call is constrained (structured outputs on vLLM);
     ``auto``: the model writes it freely and the engine's tool parser reads it (a branch
     without a call still fails ``ToolCallVerifier``). For measuring what the constraint buys."""
+    edit_call: bool = True
+    """With ``tool_choice="required"``: the edit step's branches call ``write_code`` (the
+    file among the repository's code files, the changed definitions whole) under structured
+    outputs, instead of writing SEARCH/REPLACE or whole-function text, which the embedded
+    0.5B model rarely writes in a form that parses (:mod:`.edit_call`)."""
 
     @model_validator(mode="after")
     def _room_to_answer(self) -> RepoAgentContext:

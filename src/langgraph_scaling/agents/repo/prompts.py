@@ -64,19 +64,20 @@ def opening(issue: str, files: list[str], tests: str) -> list[AnyMessage]:
 
 
 def edit_request(
-    planned: str, files: Mapping[str, str] | None = None, failed: str = ""
+    planned: str,
+    files: Mapping[str, str] | None = None,
+    failed: str = "",
+    form: str = EDIT_FORMAT,
 ) -> HumanMessage:
     """Ask for the edit itself (the edit step's branches answer this), showing ``files``
     (path -> current text) as they are now, so the SEARCH lines can be copied, and what the
-    last failed edit got wrong."""
+    last failed edit got wrong; ``form`` says how to write it."""
     shown = "".join(
         f"{path}:\n```python\n{text.rstrip()}\n```\n\n" for path, text in (files or {}).items()
     )
     before = f"Your last edit failed:\n{failed.strip()[:1200]}\n\n" if failed.strip() else ""
     plan = f"Your planned edit:\n{planned.strip()}\n\n" if planned.strip() else ""
-    return HumanMessage(
-        f"{shown}{before}{plan}Now write the edit that fixes the issue. {EDIT_FORMAT}"
-    )
+    return HumanMessage(f"{shown}{before}{plan}Now write the edit that fixes the issue. {form}")
 
 
 def reproduction_request(path: str) -> HumanMessage:

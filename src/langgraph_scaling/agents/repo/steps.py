@@ -21,11 +21,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
+from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langgraph.config import get_stream_writer
 from pydantic import ValidationError
 
 from langgraph_scaling.agents.repo.context import RepoAgentContext
+from langgraph_scaling.agents.repo.edit_call import (
+    CODE_FORMAT,
+    WRITE_CODE,
+    rendered,
+    rendered_key,
+    write_code_spec,
+)
 from langgraph_scaling.agents.repo.guidance import (
     edit_view,
     focus,
@@ -37,6 +45,7 @@ from langgraph_scaling.agents.repo.guidance import (
 from langgraph_scaling.agents.repo.history import fit, size
 from langgraph_scaling.agents.repo.prompts import (
     EDIT_FAILED,
+    EDIT_FORMAT,
     edit_request,
     reproduction_added,
     reproduction_request,
@@ -46,6 +55,7 @@ from langgraph_scaling.agents.repo.tools import (
     bounded_specs,
     make_repo_tools,
     salvage_edit_call,
+    string_cap,
 )
 from langgraph_scaling.agents.repo.trim import trim
 from langgraph_scaling.agents.repo.verify import (
@@ -57,7 +67,7 @@ from langgraph_scaling.agents.repo.verify import (
 )
 from langgraph_scaling.agents.repo.workspace import Workspace
 from langgraph_scaling.branching import EMPTY_ANSWER
-from langgraph_scaling.edits import EditError, parse_edits
+from langgraph_scaling.edits import EditError, matches_any, parse_edits
 from langgraph_scaling.errors import SandboxError, StepFailedError
 from langgraph_scaling.langgraph import ScaledChatModel
 from langgraph_scaling.verifiers.patch import PatchVerifier
@@ -249,6 +259,30 @@ async def _trimmed(
     return {**ws.changes, **done.changes}, note
 
 
+def _edit_call(ctx: RepoAgentContext) -> bool:
+    return ctx.edit_call and ctx.tool_choice == "required"
+
+
+def _edit_model(
+    ctx: RepoAgentContext, ws: Workspace, root: Path, verifier: PatchVerifier
+) -> tuple[Runnable[Any, AIMessage], Recorder]:
+    """The edit step's scaled model and the recorder of its branches: forced to call
+    ``write_code`` over the workspace's code files with :attr:`~.RepoAgentContext.edit_call`,
+    each call checked (and voted) as the edit text it renders to."""
+    keyed = change_key(root)
+    if not _edit_call(ctx):
+        recorder = Recorder(verifier)
+        policy = ctx.step_policy().model_copy(update={"verifiers": (recorder,), "vote_key": keyed})
+        return ScaledChatModel(ctx.backend(), policy=policy, step="edit"), recorder
+    recorder = Recorder(verifier, rendered)
+    update = {"verifiers": (recorder,), "vote_key": rendered_key(keyed)}
+    policy = ctx.step_policy().model_copy(update=update)
+    code = [f for f in ws.files() if f.endswith(".py") and not matches_any(f, ctx.protected)]
+    spec = write_code_spec(code, string_cap(ctx.answer_tokens()))
+    model = ScaledChatModel(ctx.backend(), policy=policy, step="edit")
+    return model.bind_tools([spec], tool_choice=WRITE_CODE, parallel_tool_calls=False), recorder
+
+
 async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
     """k branches write the edit; the patch verifier tests each on the workspace."""
     last = state["messages"][-1]
@@ -256,22 +290,15 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
     call = next(c for c in last.tool_calls if c["name"] == "edit")
     turn = state.get("steps", 0) + 1
     ws = _workspace(state)
-    base = ctx.step_policy()
     with tempfile.TemporaryDirectory(prefix="repo-agent-edit-") as tmp:
         root = ws.materialise(Path(tmp) / "repo")
-        verifier = PatchVerifier(
-            root,
-            state["test_command"],
-            timeout=ctx.test_timeout,
-            protected=ctx.protected,
+        model, recorder = _edit_model(ctx, ws, root, PatchVerifier(
+            root, state["test_command"], timeout=ctx.test_timeout, protected=ctx.protected,
             protect=ctx.protect,
-        )
-        recorder = Recorder(verifier)
-        policy = base.model_copy(update={"verifiers": (recorder,), "vote_key": change_key(root)})
-        model = ScaledChatModel(ctx.backend(), policy=policy, step="edit")
-        ask = edit_request(
-            str(call["args"].get("edit", "")), focus(state, ws, ctx), last_failure(state)
-        )
+        ))  # fmt: skip
+        form = CODE_FORMAT if _edit_call(ctx) else EDIT_FORMAT
+        plan = str(call["args"].get("edit", ""))
+        ask = edit_request(plan, focus(state, ws, ctx), last_failure(state), form)
         prompt = [*fit(edit_view(state), _less(ctx, ask)), ask]
         try:
             answer = await model.ainvoke(prompt)

@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -76,10 +76,17 @@ class Attempt:
 
 
 class Recorder:
-    """A verifier that delegates to ``inner`` and keeps every (branch, answer, verdict)."""
+    """A verifier that delegates to ``inner`` and keeps every (branch, answer, verdict).
 
-    def __init__(self, inner: Verifier) -> None:
+    ``render`` turns a candidate into the one ``inner`` checks and the attempt keeps (the
+    edit step's ``write_code`` call into its edit text, :func:`.edit_call.rendered`).
+    """
+
+    def __init__(
+        self, inner: Verifier, render: Callable[[Candidate], Candidate] | None = None
+    ) -> None:
         self.inner = inner
+        self.render = render
         self.attempts: list[Attempt] = []
 
     @property
@@ -87,6 +94,8 @@ class Recorder:
         return self.inner.name
 
     async def verify(self, candidate: Candidate, context: VerifyContext) -> Verdict:
+        if self.render is not None:
+            candidate = self.render(candidate)
         verdict = await self.inner.verify(candidate, context)
         self.attempts.append(Attempt(candidate.index, candidate.text, verdict))
         return verdict
