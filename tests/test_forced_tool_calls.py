@@ -163,3 +163,16 @@ def test_sampling_options_constrain_a_forced_choice_only() -> None:
     auto = sampling_options(_request("auto", extra=extra))
     assert "structured_outputs" not in auto and auto["skip_special_tokens"] is False
     assert sampling_options(_request("none")) == {}
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("vllm_imported")
+def test_structured_outputs_given_as_the_server_takes_them_reach_vllm_as_its_params() -> None:
+    """``{"regex": ...}`` (what ``vllm serve`` takes, and what the repo agent's edit step
+    binds) becomes ``StructuredOutputsParams``; a forced tool call still replaces it."""
+    extra = {"structured_outputs": {"regex": "a+"}}
+    free = sampling_options(_request(None, tools=[], extra=extra))
+    assert type(free["structured_outputs"]).__name__ == "StructuredOutputsParams"
+    assert free["structured_outputs"].regex == "a+"
+    forced = sampling_options(_request("required", extra=extra))
+    assert forced["structured_outputs"].regex is None and forced["structured_outputs"].json

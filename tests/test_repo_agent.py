@@ -8,6 +8,7 @@ the outcome and its reason.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,12 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from langgraph_scaling import ScalingPolicy
 from langgraph_scaling.agents.repo import RepoAgentContext, build_repo_agent
-from langgraph_scaling.agents.repo.edit_call import WRITE_CODE
 from langgraph_scaling.agents.repo.workspace import Workspace, summarise_output
+from langgraph_scaling.backends._protocol import Sample, SampleRequest
 from langgraph_scaling.errors import BackendError, StepFailedError
 from langgraph_scaling.testing import ScriptedChatModel, tool_call
 from tests._corpus import corpus
+from tests._scripted_backend import ScriptedBackend
 
 pytestmark = pytest.mark.slow
 
@@ -358,15 +360,8 @@ async def test_constrained_turns_cap_string_arguments_to_fit_the_answer(
     out = await _run(repo, model, tool_choice=choice)
     assert out["outcome"] == "fixed", out["reason"]
     expected = {"type": "string", "maxLength": 704} if choice == "required" else {"type": "string"}
+    assert len(model.bound_tools) == 1  # the turn's; the edit step binds nothing
     assert _edit_arg(model.bound_tools[0]) == expected
-    # the edit step binds write_code under the constraint only, its code capped the same way
-    assert len(model.bound_tools) == (2 if choice == "required" else 1)
-    if choice == "required":
-        (spec,) = model.bound_tools[1]
-        params = spec["function"]["parameters"]["properties"]
-        assert spec["function"]["name"] == WRITE_CODE
-        assert params["code"]["maxLength"] == 704
-        assert params["path"]["enum"] == ["descstats/__init__.py", "descstats/summary.py"]
 
 
 async def test_an_edit_step_whose_branches_write_nothing_is_told_and_goes_on(repo: Path) -> None:
@@ -440,25 +435,46 @@ def median(values: Sequence[float]) -> float:
 ```'''
 
 
-@pytest.mark.parametrize("edit_call", [True, False])
-async def test_a_write_code_call_is_the_edit_the_patch_verifier_tests_and_commits(
-    repo: Path, edit_call: bool
+def _scripted(respond_edit: str, **fields: Any) -> tuple[RepoAgentContext, ScriptedBackend]:
+    """A context over a scripted backend: each turn calls edit, each edit branch answers
+    ``respond_edit``; the backend records every request."""
+
+    def respond(request: SampleRequest) -> Sample | str:
+        if request.tools:
+            return Sample(index=0, message=tool_call("edit", {"edit": "/ 2"}, "c1"))
+        return respond_edit
+
+    backend = ScriptedBackend(respond)
+    policy = ScalingPolicy(router=1, selection="best")
+    fields = {"max_steps": 2, **fields}
+    return RepoAgentContext(model=backend, policy=policy, **fields), backend
+
+
+@pytest.mark.parametrize(
+    ("fields", "constrained"),
+    [({}, True), ({"constrain_edit": False}, False), ({"tool_choice": "auto"}, False)],
+)
+async def test_the_edit_step_constrains_its_answer_to_a_code_file_and_one_python_block(
+    repo: Path, fields: dict[str, Any], constrained: bool
 ) -> None:
-    """The edit step's forced call is rendered to a whole-function edit: verified, committed
-    and applied. With ``edit_call=False`` the same call is not an edit (text is expected)."""
-    code = FIX_AS_FUNCTION.split("```python\n")[1].removesuffix("```")
-    write = tool_call(WRITE_CODE, {"path": "descstats/summary.py", "code": code}, "w1")
-    stop = tool_call("finish", {"summary": "could not fix it"}, "f1")
-    model = ScriptedChatModel(script=[tool_call("edit", {"edit": "/ 2"}, "c1"), write, stop])
-    out = await _run(repo, model, edit_call=edit_call, max_steps=3)
-    first = next(a for a in out["actions"] if a["tool"] == "edit")
-    if edit_call:
-        assert out["outcome"] == "fixed", out["reason"]
-        assert first["result"].startswith("PASSED"), first
-        assert "/ 2  # the mean" in out["changes"]["descstats/summary.py"]
+    """Under ``tool_choice="required"`` each edit branch's answer is held by vLLM's
+    structured outputs to the repo's code files (never the tests) and one python block,
+    and asked for whole definitions; the answer in that form is verified and committed."""
+    ctx, backend = _scripted(FIX_AS_FUNCTION, **fields)
+    inputs = {"repo": str(repo), "issue": corpus.issue("median-even"), "test_command": COMMAND}
+    out = await build_repo_agent().ainvoke(inputs, context=ctx)
+    assert out["outcome"] == "fixed", out["reason"]
+    (edit,) = [r for r in backend.requests if not r.tools]
+    asked = str(edit.messages[-1].content)
+    if constrained:
+        regex = edit.extra["structured_outputs"]["regex"]
+        assert re.fullmatch(regex, FIX_AS_FUNCTION)
+        assert not re.fullmatch(regex, FIX_AS_FUNCTION.replace("descstats/", "tests/test_"))
+        assert not re.fullmatch(regex, FIX_AS_FUNCTION + "\nmore text")
+        assert "written out whole" in asked
     else:
-        assert out["outcome"] != "fixed"
-        assert first["result"].startswith("FAILED"), first
+        assert "structured_outputs" not in edit.extra
+        assert "SEARCH/REPLACE" in asked
 
 
 async def test_among_passing_edits_the_change_most_branches_make_is_committed(
@@ -475,3 +491,13 @@ async def test_among_passing_edits_the_change_most_branches_make_is_committed(
     (report,) = [r for r in out["reports"] if r["step"] == "edit"]
     assert report["winner"] == 1, report
     assert "+    return (ordered[mid - 1] + ordered[mid]) / 2\n" in out["diff"]
+
+
+async def test_an_edit_step_tried_again_samples_with_other_seeds(repo: Path) -> None:
+    """A failed edit step run again must not repeat its answer: seeds move with the turn."""
+    ctx, backend = _scripted(WRONG_FIX, max_steps=4)
+    inputs = {"repo": str(repo), "issue": corpus.issue("median-even"), "test_command": COMMAND}
+    out = await build_repo_agent().ainvoke(inputs, context=ctx)
+    assert out["outcome"] != "fixed"
+    seeds = [tuple(r.seeds) for r in backend.requests if not r.tools]
+    assert len(seeds) == 2 and seeds[0] != seeds[1], seeds

@@ -118,12 +118,18 @@ def forced_tool_schema(
 def sampling_options(request: SampleRequest) -> dict[str, Any]:
     """``request.extra`` as ``SamplingParams`` options, plus what the request's tools need.
 
-    ``parallel_tool_calls`` is not a sampling option: it is taken out and, ``False``, limits
+    ``structured_outputs`` given as a mapping (``{"regex": ...}``, what ``vllm serve``
+    takes) becomes vLLM's ``StructuredOutputsParams``. ``parallel_tool_calls`` is not a
+    sampling option: it is taken out and, ``False``, limits
     a ``"required"`` answer to one call. A forced tool choice replaces any
     ``structured_outputs`` of ``extra``, as ``vllm serve`` replaces the response format.
     """
     extra = dict(request.extra)
     parallel = extra.pop("parallel_tool_calls", None)
+    if isinstance(extra.get("structured_outputs"), Mapping):  # as the server takes it
+        from vllm.sampling_params import StructuredOutputsParams
+
+        extra["structured_outputs"] = StructuredOutputsParams(**extra["structured_outputs"])
     if not request.tools or openai_tool_choice(request.tool_choice) == "none":
         return extra
     # Tool-call tags can be special tokens; the parser must see them (as vLLM does).

@@ -158,6 +158,8 @@ class ScaledChatModel(BaseChatModel):
         extra: dict[str, Any] = {"stop": stop} if stop else {}
         if kwargs.get("parallel_tool_calls") is not None:  # False: at most one call
             extra["parallel_tool_calls"] = bool(kwargs["parallel_tool_calls"])
+        if kwargs.get("structured_outputs"):  # vLLM's, e.g. {"regex": ...}; others ignore it
+            extra["structured_outputs"] = dict(kwargs["structured_outputs"])
         sampler = BackendSampler(
             as_backend(self.inner, max_concurrency=self.policy.max_concurrency),
             messages,

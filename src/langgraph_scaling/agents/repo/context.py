@@ -64,11 +64,12 @@ class RepoAgentContext(AgentContext):
     """``required``: every turn's tool call is constrained (structured outputs on vLLM);
     ``auto``: the model writes it freely and the engine's tool parser reads it (a branch
     without a call still fails ``ToolCallVerifier``). For measuring what the constraint buys."""
-    edit_call: bool = True
-    """With ``tool_choice="required"``: the edit step's branches call ``write_code`` (the
-    file among the repository's code files, the changed definitions whole) under structured
-    outputs, instead of writing SEARCH/REPLACE or whole-function text, which the embedded
-    0.5B model rarely writes in a form that parses (:mod:`.edit_call`)."""
+    constrain_edit: bool = True
+    """With ``tool_choice="required"``: each edit branch's answer is constrained (vLLM's
+    structured outputs, a regular expression) to one of the repository's code files and one
+    python block holding the changed definitions whole, the form the embedded 0.5B model
+    gets right most often (:mod:`.edit_call`); ``False``: it writes SEARCH/REPLACE or
+    whole-function text freely."""
 
     @model_validator(mode="after")
     def _room_to_answer(self) -> RepoAgentContext:

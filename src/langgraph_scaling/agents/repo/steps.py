@@ -27,13 +27,7 @@ from langgraph.config import get_stream_writer
 from pydantic import ValidationError
 
 from langgraph_scaling.agents.repo.context import RepoAgentContext
-from langgraph_scaling.agents.repo.edit_call import (
-    CODE_FORMAT,
-    WRITE_CODE,
-    rendered,
-    rendered_key,
-    write_code_spec,
-)
+from langgraph_scaling.agents.repo.edit_call import CODE_FORMAT, constrained_edit
 from langgraph_scaling.agents.repo.guidance import (
     edit_view,
     focus,
@@ -55,7 +49,6 @@ from langgraph_scaling.agents.repo.tools import (
     bounded_specs,
     make_repo_tools,
     salvage_edit_call,
-    string_cap,
 )
 from langgraph_scaling.agents.repo.trim import trim
 from langgraph_scaling.agents.repo.verify import (
@@ -259,28 +252,32 @@ async def _trimmed(
     return {**ws.changes, **done.changes}, note
 
 
-def _edit_call(ctx: RepoAgentContext) -> bool:
-    return ctx.edit_call and ctx.tool_choice == "required"
+_SEED_STRIDE = 1009
+"""How far an edit step's seeds move per turn (more than any step's branches)."""
+
+
+def _constrained(ctx: RepoAgentContext) -> bool:
+    return ctx.constrain_edit and ctx.tool_choice == "required"
 
 
 def _edit_model(
-    ctx: RepoAgentContext, ws: Workspace, root: Path, verifier: PatchVerifier
+    ctx: RepoAgentContext, ws: Workspace, root: Path, verifier: PatchVerifier, turn: int
 ) -> tuple[Runnable[Any, AIMessage], Recorder]:
-    """The edit step's scaled model and the recorder of its branches: forced to call
-    ``write_code`` over the workspace's code files with :attr:`~.RepoAgentContext.edit_call`,
-    each call checked (and voted) as the edit text it renders to."""
-    keyed = change_key(root)
-    if not _edit_call(ctx):
-        recorder = Recorder(verifier)
-        policy = ctx.step_policy().model_copy(update={"verifiers": (recorder,), "vote_key": keyed})
-        return ScaledChatModel(ctx.backend(), policy=policy, step="edit"), recorder
-    recorder = Recorder(verifier, rendered)
-    update = {"verifiers": (recorder,), "vote_key": rendered_key(keyed)}
-    policy = ctx.step_policy().model_copy(update=update)
-    code = [f for f in ws.files() if f.endswith(".py") and not matches_any(f, ctx.protected)]
-    spec = write_code_spec(code, string_cap(ctx.answer_tokens()))
+    """The edit step's scaled model and the recorder of its branches; with
+    :attr:`~.RepoAgentContext.constrain_edit`, each answer is constrained to one of the
+    workspace's code files and one python block (:mod:`.edit_call`). Seeds shift with the
+    ``turn``, so an edit step tried again samples anew instead of repeating its answer."""
+    recorder = Recorder(verifier)
+    base = ctx.step_policy()
+    seed = None if base.seed is None else base.seed + _SEED_STRIDE * turn
+    policy = base.model_copy(
+        update={"verifiers": (recorder,), "vote_key": change_key(root), "seed": seed}
+    )
     model = ScaledChatModel(ctx.backend(), policy=policy, step="edit")
-    return model.bind_tools([spec], tool_choice=WRITE_CODE, parallel_tool_calls=False), recorder
+    code = [f for f in ws.files() if f.endswith(".py") and not matches_any(f, ctx.protected)]
+    if not (_constrained(ctx) and code):
+        return model, recorder
+    return model.bind(**constrained_edit(code)), recorder
 
 
 async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
@@ -292,11 +289,15 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
     ws = _workspace(state)
     with tempfile.TemporaryDirectory(prefix="repo-agent-edit-") as tmp:
         root = ws.materialise(Path(tmp) / "repo")
-        model, recorder = _edit_model(ctx, ws, root, PatchVerifier(
-            root, state["test_command"], timeout=ctx.test_timeout, protected=ctx.protected,
+        verifier = PatchVerifier(
+            root,
+            state["test_command"],
+            timeout=ctx.test_timeout,
+            protected=ctx.protected,
             protect=ctx.protect,
-        ))  # fmt: skip
-        form = CODE_FORMAT if _edit_call(ctx) else EDIT_FORMAT
+        )
+        model, recorder = _edit_model(ctx, ws, root, verifier, turn)
+        form = CODE_FORMAT if _constrained(ctx) else EDIT_FORMAT
         plan = str(call["args"].get("edit", ""))
         ask = edit_request(plan, focus(state, ws, ctx), last_failure(state), form)
         prompt = [*fit(edit_view(state), _less(ctx, ask)), ask]

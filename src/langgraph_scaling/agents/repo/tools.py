@@ -51,7 +51,6 @@ __all__ = [
     "cap_strings",
     "make_repo_tools",
     "salvage_edit_call",
-    "string_cap",
     "suite_text",
 ]
 
@@ -90,15 +89,10 @@ def bounded_specs(tools: Sequence[BaseTool], max_new_tokens: int | None) -> list
     specs = [convert_to_openai_tool(t) for t in tools]
     if max_new_tokens is None:
         return specs
+    cap = max(1, int(_CHARS_PER_TOKEN * (max_new_tokens - _CALL_TOKENS)))
     for spec in specs:
-        cap_strings(spec, string_cap(max_new_tokens))
+        cap_strings(spec, cap)
     return specs
-
-
-def string_cap(max_new_tokens: int) -> int:
-    """The characters a constrained call's longest string may take to close within
-    ``max_new_tokens``."""
-    return max(1, int(_CHARS_PER_TOKEN * (max_new_tokens - _CALL_TOKENS)))
 
 
 def cap_strings(spec: dict[str, Any], chars: int) -> dict[str, Any]:

@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -76,17 +76,10 @@ class Attempt:
 
 
 class Recorder:
-    """A verifier that delegates to ``inner`` and keeps every (branch, answer, verdict).
+    """A verifier that delegates to ``inner`` and keeps every (branch, answer, verdict)."""
 
-    ``render`` turns a candidate into the one ``inner`` checks and the attempt keeps (the
-    edit step's ``write_code`` call into its edit text, :func:`.edit_call.rendered`).
-    """
-
-    def __init__(
-        self, inner: Verifier, render: Callable[[Candidate], Candidate] | None = None
-    ) -> None:
+    def __init__(self, inner: Verifier) -> None:
         self.inner = inner
-        self.render = render
         self.attempts: list[Attempt] = []
 
     @property
@@ -94,8 +87,6 @@ class Recorder:
         return self.inner.name
 
     async def verify(self, candidate: Candidate, context: VerifyContext) -> Verdict:
-        if self.render is not None:
-            candidate = self.render(candidate)
         verdict = await self.inner.verify(candidate, context)
         self.attempts.append(Attempt(candidate.index, candidate.text, verdict))
         return verdict
