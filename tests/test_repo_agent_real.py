@@ -119,7 +119,9 @@ async def test_the_embedded_model_fixes_an_easy_bug_and_the_patch_is_applied(
     (edit,) = [r for r in out["reports"] if r["step"] == "edit" and r["winner_passed"]]
     assert edit["launched"] == 4
     assert out["applied"] is True
-    assert (repo / "calc/ops.py").read_text() != EASY["calc/ops.py"]  # written to disk
+    assert out["changes"], out["reason"]
+    for rel, text in out["changes"].items():  # written to disk (ops.py, or a shadowing
+        assert (repo / rel).read_text() == text  # add() in calc/__init__.py: both pass)
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
     with anyio.fail_after(120):
         run = await anyio.run_process(command, cwd=repo, check=False)
