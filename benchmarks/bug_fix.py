@@ -140,8 +140,9 @@ def judge(bug_id: str, committed: dict[str, Any], where: Path) -> tuple[bool, st
 
 
 def counts(out: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]:
-    """Tokens, tool calls, edit steps, test-edit attempts, unparsed tool calls and salvaged
-    forced ``edit`` calls (``tools.salvage_edit_call``) of a run.
+    """Tokens, tool calls, edit steps, edit branches and those whose edit did not parse or
+    apply, test-edit attempts, unparsed tool calls and salvaged forced ``edit`` calls
+    (``tools.salvage_edit_call``) of a run.
 
     ``reports`` are the run's full step reports (with their candidates), as
     ``collect_reports()`` gathered them; the state keeps only compact ones.
@@ -154,6 +155,13 @@ def counts(out: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]
         "steps": len(reports),
         "tool_calls": sum(1 for a in out.get("actions", [])[1:] if a.get("tool") not in _NOT_CALLS),
         "edit_steps": sum(1 for r in reports if r["step"] == "edit"),
+        "edit_branches": sum(1 for step, _ in candidates if step == "edit"),
+        "unparsed_edits": sum(
+            1
+            for step, c in candidates
+            if step == "edit"
+            and any("edit_error" in v.get("details", {}) for v in c.get("verdicts", []))
+        ),
         "branches": len(candidates),
         "test_edit_attempts": sum(
             1
@@ -232,6 +240,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "test_edit_attempts": sum(r["test_edit_attempts"] for r in rs),
             "tool_call_failures": sum(r["tool_call_failures"] for r in rs),
             "salvaged_calls": sum(r.get("salvaged_calls", 0) for r in rs),  # newer rows only
+            "edit_branches": sum(r.get("edit_branches", 0) for r in rs),  # newer rows only
+            "unparsed_edits": sum(r.get("unparsed_edits", 0) for r in rs),
             "per_bug": mean,
         }
     return out

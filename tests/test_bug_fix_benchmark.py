@@ -55,6 +55,16 @@ async def test_a_one_shot_and_an_agent_run_are_judged_and_counted() -> None:
     (why,) = row["tool_call_failure_details"]  # kept, so a run says why a call failed
     assert why["feedback"] == "expected a tool call, got a text answer", why
     assert row["branches"] == 6 and row["tokens_in"] > 0
+    assert row["edit_branches"] == 2 and row["unparsed_edits"] == 0  # both applied
+
+
+async def test_an_edit_that_does_not_parse_is_counted() -> None:
+    edit = tool_call("edit", {"edit": "use true division"}, "c2")
+    bad = "descstats/summary.py\n<<<<<<< SEARCH\nx\n"  # no ======= and no REPLACE
+    agent = ScriptedChatModel(script=[edit, bad, edit, FIX])  # the second edit step fixes it
+    row = await bug_fix.run_one(agent, "median-even", "agent@1", seed=0)
+    assert row["fixed"] is True and row["edit_steps"] == 2, row
+    assert row["edit_branches"] == 2 and row["unparsed_edits"] == 1, row
 
 
 async def test_unconstrained_tool_calls_are_sent_as_auto_and_a_text_turn_still_fails() -> None:

@@ -37,6 +37,7 @@ from langgraph_scaling.agents.repo.guidance import (
     repeats,
 )
 from langgraph_scaling.agents.repo.history import fit, size
+from langgraph_scaling.agents.repo.outcome import better, feedback, kept, trimmed
 from langgraph_scaling.agents.repo.prompts import (
     EDIT_FAILED,
     EDIT_FORMAT,
@@ -50,9 +51,7 @@ from langgraph_scaling.agents.repo.tools import (
     make_repo_tools,
     salvage_edit_call,
 )
-from langgraph_scaling.agents.repo.trim import trim
 from langgraph_scaling.agents.repo.verify import (
-    Attempt,
     Recorder,
     ReproductionVerifier,
     action_key,
@@ -61,7 +60,7 @@ from langgraph_scaling.agents.repo.verify import (
 from langgraph_scaling.agents.repo.workspace import Workspace
 from langgraph_scaling.branching import EMPTY_ANSWER
 from langgraph_scaling.edits import EditError, matches_any, parse_edits
-from langgraph_scaling.errors import SandboxError, StepFailedError
+from langgraph_scaling.errors import StepFailedError
 from langgraph_scaling.langgraph import ScaledChatModel
 from langgraph_scaling.verifiers.patch import PatchVerifier
 from langgraph_scaling.verifiers.tool_call import ToolCallVerifier
@@ -195,63 +194,6 @@ async def run_look_tools(state: RepoState, ctx: RepoAgentContext) -> RepoState:
     return {"messages": answers, "actions": actions}
 
 
-def _kept(attempt: Attempt, root: Path, ctx: RepoAgentContext) -> dict[str, str | None]:
-    """The files a verified edit changes (protected ones left out when restored)."""
-    edits = parse_edits(attempt.text, root, files=())
-    restored = set(attempt.verdict.details.get("restored") or ())
-    return {c.path: c.after for c in edits.without(restored).changes}
-
-
-def _feedback(attempts: list[Attempt]) -> str:
-    """What every branch of a failed edit step got wrong, briefly."""
-    lines = [f"{EDIT_FAILED} no branch's edit passed the tests; nothing was changed."]
-    for a in sorted(attempts, key=lambda a: a.index):
-        text = a.verdict.feedback.strip() or "(no feedback)"
-        lines.append(f"- branch {a.index}: {text[:600]}")
-    return "\n".join(lines)
-
-
-def _better(
-    best: dict[str, Any] | None, attempts: list[Attempt], root: Path, ctx: RepoAgentContext
-) -> dict[str, Any] | None:
-    """The best edit so far that parses and leaves the tests alone (for ``best_effort``)."""
-    usable = [
-        a
-        for a in attempts
-        if not {"edit_error", "protected"} & a.verdict.details.keys()
-        and a.verdict.details.get("form")
-    ]
-    if not usable:
-        return best
-    top = max(usable, key=lambda a: (a.verdict.score, -a.index))
-    if best is not None and best["score"] >= top.verdict.score:
-        return best
-    try:
-        changes = _kept(top, root, ctx)
-    except EditError:
-        return best
-    return {"changes": changes, "score": top.verdict.score, "feedback": top.verdict.feedback}
-
-
-async def _trimmed(
-    ws: Workspace, edit: dict[str, str | None], state: RepoState, ctx: RepoAgentContext
-) -> tuple[dict[str, str | None], str]:
-    """The workspace's changes with the verified ``edit``, trimmed when ``trim_edits``."""
-    if not ctx.trim_edits:
-        return {**ws.changes, **edit}, ""
-    try:
-        done = await trim(ws, edit, state["test_command"], limit_s=ctx.test_timeout)
-    except SandboxError as exc:  # the edit was verified: keep it, and say why it is whole
-        return {**ws.changes, **edit}, f" It was not trimmed: the sandbox failed ({exc})."
-    note = (
-        f" The tests pass without {len(done.undone)} of its hunks, so they were undone "
-        f"({', '.join(done.undone)}; {done.runs} test runs)."
-        if done.undone
-        else ""
-    )
-    return {**ws.changes, **done.changes}, note
-
-
 _SEED_STRIDE = 1009
 """How far an edit step's seeds move per turn (more than any step's branches)."""
 
@@ -311,13 +253,13 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         report = answer.response_metadata["scaling"]
         won = recorder.get(report.get("winner"))
         passed = won is not None and won.verdict.passed
-        edit = _kept(won, root, ctx) if passed and won else None
-        best = None if passed else _better(state.get("best_edit"), recorder.attempts, root, ctx)
-    changes, trimmed = (None, "") if edit is None else await _trimmed(ws, edit, state, ctx)
+        edit = kept(won, root) if passed and won else None
+        best = None if passed else better(state.get("best_edit"), recorder.attempts, root)
+    changes, note = (None, "") if edit is None else await trimmed(ws, edit, state, ctx)
     if changes is not None and won is not None:
-        text = f"PASSED: the edit of branch {won.index} is applied.{trimmed} {won.verdict.feedback}"
+        text = f"PASSED: the edit of branch {won.index} is applied.{note} {won.verdict.feedback}"
     else:
-        text = _feedback(recorder.attempts)
+        text = feedback(recorder.attempts)
     update: RepoState = {
         "messages": _answers(last, call, text),
         "steps": turn,

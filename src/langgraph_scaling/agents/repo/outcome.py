@@ -1,0 +1,82 @@
+"""What a finished edit step keeps: the winner's changes, the best near-miss, the feedback.
+
+A verified edit becomes workspace changes (:func:`kept`), trimmed of hunks the tests do not
+need when the context asks (:func:`trimmed`); a failed step tells the model what each
+branch got wrong (:func:`feedback`) and keeps the best edit that parses and leaves the
+tests alone for ``best_effort`` (:func:`better`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from langgraph_scaling.agents.repo.context import RepoAgentContext
+from langgraph_scaling.agents.repo.prompts import EDIT_FAILED
+from langgraph_scaling.agents.repo.trim import trim
+from langgraph_scaling.agents.repo.verify import Attempt
+from langgraph_scaling.agents.repo.workspace import Workspace
+from langgraph_scaling.edits import EditError, parse_edits
+from langgraph_scaling.errors import SandboxError
+
+if TYPE_CHECKING:
+    from langgraph_scaling.agents.repo.graph import RepoState
+
+__all__ = ["better", "feedback", "kept", "trimmed"]
+
+
+def kept(attempt: Attempt, root: Path) -> dict[str, str | None]:
+    """The files a verified edit changes (protected ones left out when restored)."""
+    edits = parse_edits(attempt.text, root, files=())
+    restored = set(attempt.verdict.details.get("restored") or ())
+    return {c.path: c.after for c in edits.without(restored).changes}
+
+
+def feedback(attempts: list[Attempt]) -> str:
+    """What every branch of a failed edit step got wrong, briefly."""
+    lines = [f"{EDIT_FAILED} no branch's edit passed the tests; nothing was changed."]
+    for a in sorted(attempts, key=lambda a: a.index):
+        text = a.verdict.feedback.strip() or "(no feedback)"
+        lines.append(f"- branch {a.index}: {text[:600]}")
+    return "\n".join(lines)
+
+
+def better(
+    best: dict[str, Any] | None, attempts: list[Attempt], root: Path
+) -> dict[str, Any] | None:
+    """The best edit so far that parses and leaves the tests alone (for ``best_effort``)."""
+    usable = [
+        a
+        for a in attempts
+        if not {"edit_error", "protected"} & a.verdict.details.keys()
+        and a.verdict.details.get("form")
+    ]
+    if not usable:
+        return best
+    top = max(usable, key=lambda a: (a.verdict.score, -a.index))
+    if best is not None and best["score"] >= top.verdict.score:
+        return best
+    try:
+        changes = kept(top, root)
+    except EditError:
+        return best
+    return {"changes": changes, "score": top.verdict.score, "feedback": top.verdict.feedback}
+
+
+async def trimmed(
+    ws: Workspace, edit: dict[str, str | None], state: RepoState, ctx: RepoAgentContext
+) -> tuple[dict[str, str | None], str]:
+    """The workspace's changes with the verified ``edit``, trimmed when ``trim_edits``."""
+    if not ctx.trim_edits:
+        return {**ws.changes, **edit}, ""
+    try:
+        done = await trim(ws, edit, state["test_command"], limit_s=ctx.test_timeout)
+    except SandboxError as exc:  # the edit was verified: keep it, and say why it is whole
+        return {**ws.changes, **edit}, f" It was not trimmed: the sandbox failed ({exc})."
+    note = (
+        f" The tests pass without {len(done.undone)} of its hunks, so they were undone "
+        f"({', '.join(done.undone)}; {done.runs} test runs)."
+        if done.undone
+        else ""
+    )
+    return {**ws.changes, **done.changes}, note
