@@ -2,7 +2,7 @@
 
 A 0.5B model asked for SEARCH/REPLACE text on the bug corpus wrote blocks without their
 ``=======`` line, without the file's path, or with the whole file as SEARCH: every edit of
-agent@1 on 37 bugs failed to parse. Asked for a JSON tool call with the code as a string,
+agent@1 on 37 bugs failed to parse or apply. Asked for a JSON tool call with the code as a string,
 it closed the string at the first line break (a raw newline is not valid JSON, and it did
 not escape one), so every call held a ``def`` line alone. So on vLLM backends the edit
 step constrains the text itself (structured outputs, ``regex``): one of the repository's
