@@ -40,6 +40,7 @@ FIX = """descstats/summary.py
 >>>>>>> REPLACE
 ```"""
 WRONG_FIX = FIX.replace(") / 2\n>>>", ") / 3\n>>>")
+BREAKS_IMPORT = FIX.replace(") / 2\n>>>", ") / 2 +\n>>>")  # a syntax error: nothing collects
 MALFORMED = """descstats/summary.py
 ```python
 <<<<<<< SEARCH
@@ -160,6 +161,23 @@ async def test_step_limit_keeps_the_best_unverified_edit(repo: Path) -> None:
     assert out["outcome"] == "best_effort"
     assert "step limit (2 model turns)" in out["reason"] and "unverified" in out["reason"]
     assert "+    return (ordered[mid - 1] + ordered[mid]) / 3" in out["diff"]
+
+
+async def test_an_edit_that_breaks_the_import_is_never_the_best_unverified_edit(
+    repo: Path,
+) -> None:
+    # Both branches fail the one-command suite (score 0); branch 0's also breaks the
+    # module's import, so every test that passed before now fails: worse than no edit.
+    model = ScriptedChatModel(
+        script=[tool_call("edit", {"edit": "x"}, "e1"), BREAKS_IMPORT, WRONG_FIX]
+    )
+    out = await _run(repo, model, max_steps=2, edit_branches=2)
+    assert out["outcome"] == "best_effort", out["reason"]
+    assert "+    return (ordered[mid - 1] + ordered[mid]) / 3" in out["diff"]
+    assert out["best_edit"]["failing"] >= 1
+    alone = ScriptedChatModel(script=[tool_call("edit", {"edit": "x"}, "e1"), BREAKS_IMPORT])
+    out = await _run(repo, alone, max_steps=2)
+    assert out["outcome"] == "no_fix" and out["diff"] == "", out["reason"]
 
 
 async def test_a_full_context_ends_the_run_with_a_reason_instead_of_a_crash(repo: Path) -> None:

@@ -61,7 +61,8 @@ class RepoState(TypedDict, total=False):
     reproduction_test: list[str]
     """Test files the agent added to reproduce the issue."""
     best_edit: dict[str, Any] | None
-    """The best edit that did not pass: ``changes``, ``score``, ``feedback``."""
+    """The best edit that did not pass and broke no test that passed before:
+    ``changes``, ``score``, ``failing`` (tests still failing), ``feedback``."""
     stop_reason: str
     """Why the agent could not take another turn (e.g. its context is full), if so."""
     outcome: Outcome

@@ -3,11 +3,12 @@
 A verified edit becomes workspace changes (:func:`kept`), trimmed of hunks the tests do not
 need when the context asks (:func:`trimmed`); a failed step tells the model what each
 branch got wrong (:func:`feedback`) and keeps the best edit that parses and leaves the
-tests alone for ``best_effort`` (:func:`better`).
+tests alone, breaking none that passed, for ``best_effort`` (:func:`better`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ from langgraph_scaling.agents.repo.context import RepoAgentContext
 from langgraph_scaling.agents.repo.prompts import EDIT_FAILED
 from langgraph_scaling.agents.repo.trim import trim
 from langgraph_scaling.agents.repo.verify import Attempt
-from langgraph_scaling.agents.repo.workspace import Workspace
+from langgraph_scaling.agents.repo.workspace import Workspace, failing_tests
 from langgraph_scaling.edits import EditError, parse_edits
 from langgraph_scaling.errors import SandboxError
 
@@ -42,25 +43,43 @@ def feedback(attempts: list[Attempt]) -> str:
 
 
 def better(
-    best: dict[str, Any] | None, attempts: list[Attempt], root: Path
+    best: dict[str, Any] | None,
+    attempts: list[Attempt],
+    root: Path,
+    failing_before: Sequence[str] = (),
 ) -> dict[str, Any] | None:
-    """The best edit so far that parses and leaves the tests alone (for ``best_effort``)."""
-    usable = [
-        a
+    """The best edit so far that parses, leaves the tests alone and breaks nothing that
+    passed before (for ``best_effort``).
+
+    An edit whose test output names a failing test (or a module that fails to import) not
+    in ``failing_before`` is never kept: it is worse than no edit. Among the rest, the higher
+    score wins, then the fewer failing tests (a one-command suite scores 0 or 1, so the
+    count is what ranks its near-misses).
+    """
+    before = set(failing_before)
+    ranked = [
+        (a, failing)
         for a in attempts
         if not {"edit_error", "protected"} & a.verdict.details.keys()
         and a.verdict.details.get("form")
+        and before.issuperset(failing := failing_tests(a.verdict.feedback))
     ]
-    if not usable:
+    if not ranked:
         return best
-    top = max(usable, key=lambda a: (a.verdict.score, -a.index))
-    if best is not None and best["score"] >= top.verdict.score:
+    top, failing = max(ranked, key=lambda r: (r[0].verdict.score, -len(r[1]), -r[0].index))
+    rank = (top.verdict.score, -len(failing))
+    if best is not None and (best["score"], -best.get("failing", len(before))) >= rank:
         return best
     try:
         changes = kept(top, root)
     except EditError:
         return best
-    return {"changes": changes, "score": top.verdict.score, "feedback": top.verdict.feedback}
+    return {
+        "changes": changes,
+        "score": top.verdict.score,
+        "failing": len(failing),
+        "feedback": top.verdict.feedback,
+    }
 
 
 async def trimmed(

@@ -254,7 +254,13 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         won = recorder.get(report.get("winner"))
         passed = won is not None and won.verdict.passed
         edit = kept(won, root) if passed and won else None
-        best = None if passed else better(state.get("best_edit"), recorder.attempts, root)
+        best = (
+            None
+            if passed
+            else better(
+                state.get("best_edit"), recorder.attempts, root, state.get("failing_before") or ()
+            )
+        )
     changes, note = (None, "") if edit is None else await trimmed(ws, edit, state, ctx)
     if changes is not None and won is not None:
         text = f"PASSED: the edit of branch {won.index} is applied.{note} {won.verdict.feedback}"
