@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -259,8 +259,16 @@ class PatchVerifier:
                 "passed": [n for n in ok if ok[n]],
                 "failed": [n for n in ok if not ok[n]],
                 "total": total,
+                "short_summary": _short_summary(output[n] for n in ok if not ok[n]),
             },
         )
+
+
+def _short_summary(outputs: Iterable[str], limit: int = 200) -> list[str]:
+    """The ``FAILED``/``ERROR`` lines (pytest's short summary) of failing tests' outputs,
+    all of them: the feedback keeps only the first output's tail."""
+    lines = (line for out in outputs for line in out.splitlines())
+    return [line for line in lines if line.startswith(("FAILED ", "ERROR "))][:limit]
 
 
 def _report(ok: dict[str, bool], before: dict[str, bool], kinds: dict[str, str]) -> dict[str, Any]:

@@ -18,6 +18,8 @@ Example:
     True
     >>> bool(re.fullmatch(pattern, "pkg/c.py\\n```python\\ndef f():\\n    return 2\\n```"))
     False
+    >>> edit_pattern(["my-pkg/a b.py"]).split(")")[0]  # only regex operators are escaped
+    '(my-pkg/a b\\\\.py'
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["CODE_FORMAT", "constrained_edit", "edit_pattern"]
+
+# The operators escaped in a path; not re.escape's wider set (``\-``, ``\ ``, ``\#``,
+# ``\~``), which the engine's regex dialects need not take outside a character class.
+_OPERATOR = re.compile(r"[.^$*+?()\[\]{}|\\]")
 
 CODE_FORMAT = (
     "Write the path of the file to change on one line, then one ```python block holding "
@@ -40,7 +46,7 @@ def edit_pattern(paths: Sequence[str]) -> str:
     (any text without three backticks in a row, closed by them)."""
     if not paths:
         raise ValueError("edit_pattern needs at least one path")
-    files = "|".join(re.escape(p) for p in paths)
+    files = "|".join(_OPERATOR.sub(r"\\\g<0>", p) for p in paths)
     return f"({files})\\n```python\\n([^`]|`[^`]|``[^`])*\\n```"
 
 

@@ -8,6 +8,7 @@ tests alone, breaking none that passed, for ``best_effort`` (:func:`better`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,29 +47,29 @@ def better(
     best: dict[str, Any] | None,
     attempts: list[Attempt],
     root: Path,
-    failing_before: Sequence[str] = (),
+    known_failing: Sequence[str] = (),
 ) -> dict[str, Any] | None:
     """The best edit so far that parses, leaves the tests alone and breaks nothing that
     passed before (for ``best_effort``).
 
-    An edit whose test output names a failing test (or a module that fails to import) not
-    in ``failing_before`` is never kept: it is worse than no edit. Among the rest, the higher
-    score wins, then the fewer failing tests (a one-command suite scores 0 or 1, so the
-    count is what ranks its near-misses).
+    ``known_failing`` holds the test ids that failed before any edit and the reproduction
+    test files the agent added. An edit is kept only if its tests ran to the end and
+    pytest's short summary names what still fails, all of it known: an edit that breaks a
+    test or an import that passed before is worse than no edit, and one whose run timed
+    out, did not apply or printed no summary (another runner) cannot be told apart from
+    one. Among the rest, the higher score wins, then the fewer failing tests (a
+    one-command suite scores 0 or 1, so the count is what ranks its near-misses).
     """
-    before = set(failing_before)
     ranked = [
         (a, failing)
         for a in attempts
-        if not {"edit_error", "protected"} & a.verdict.details.keys()
-        and a.verdict.details.get("form")
-        and before.issuperset(failing := failing_tests(a.verdict.feedback))
+        if (failing := _still_failing(a, set(known_failing))) is not None
     ]
     if not ranked:
         return best
     top, failing = max(ranked, key=lambda r: (r[0].verdict.score, -len(r[1]), -r[0].index))
     rank = (top.verdict.score, -len(failing))
-    if best is not None and (best["score"], -best.get("failing", len(before))) >= rank:
+    if best is not None and (best["score"], -best.get("failing", math.inf)) >= rank:
         return best
     try:
         changes = kept(top, root)
@@ -80,6 +81,23 @@ def better(
         "failing": len(failing),
         "feedback": top.verdict.feedback,
     }
+
+
+def _still_failing(attempt: Attempt, known: set[str]) -> tuple[str, ...] | None:
+    """The tests ``attempt``'s edit still fails, or ``None`` when it is not a near-miss
+    :func:`better` may keep."""
+    details = attempt.verdict.details
+    if (
+        {"edit_error", "protected", "limit_hit"} & details.keys()
+        or not details.get("form")
+        or "failed" not in details  # the tests did not run: no apply, sandbox or timeout
+    ):
+        return None
+    summary = details.get("short_summary")
+    failing = failing_tests("\n".join(summary) if summary else attempt.verdict.feedback)
+    if not failing or not all(t in known or t.split("::")[0] in known for t in failing):
+        return None
+    return failing
 
 
 async def trimmed(

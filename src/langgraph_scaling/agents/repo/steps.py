@@ -204,10 +204,10 @@ def _constrained(ctx: RepoAgentContext) -> bool:
 
 def _edit_model(
     ctx: RepoAgentContext, ws: Workspace, root: Path, verifier: PatchVerifier, turn: int
-) -> tuple[Runnable[Any, AIMessage], Recorder]:
-    """The edit step's scaled model and the recorder of its branches; with
-    :attr:`~.RepoAgentContext.constrain_edit`, each answer is constrained to one of the
-    workspace's code files and one python block (:mod:`.edit_call`). Seeds shift with the
+) -> tuple[Runnable[Any, AIMessage], Recorder, str]:
+    """The edit step's scaled model, the recorder of its branches and the edit form to
+    ask for; with :attr:`~.RepoAgentContext.constrain_edit`, each answer is constrained to
+    one of the workspace's code files and one python block (:mod:`.edit_call`). Seeds shift with the
     ``turn``, so an edit step tried again samples anew instead of repeating its answer."""
     recorder = Recorder(verifier)
     base = ctx.step_policy()
@@ -217,9 +217,9 @@ def _edit_model(
     )
     model = ScaledChatModel(ctx.backend(), policy=policy, step="edit")
     code = [f for f in ws.files() if f.endswith(".py") and not matches_any(f, ctx.protected)]
-    if not (_constrained(ctx) and code):
-        return model, recorder
-    return model.bind(**constrained_edit(code)), recorder
+    if not (_constrained(ctx) and code):  # no code file to name: free text
+        return model, recorder, EDIT_FORMAT
+    return model.bind(**constrained_edit(code)), recorder, CODE_FORMAT
 
 
 async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
@@ -238,8 +238,7 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
             protected=ctx.protected,
             protect=ctx.protect,
         )
-        model, recorder = _edit_model(ctx, ws, root, verifier, turn)
-        form = CODE_FORMAT if _constrained(ctx) else EDIT_FORMAT
+        model, recorder, form = _edit_model(ctx, ws, root, verifier, turn)
         plan = str(call["args"].get("edit", ""))
         ask = edit_request(plan, focus(state, ws, ctx), last_failure(state), form)
         prompt = [*fit(edit_view(state), _less(ctx, ask)), ask]
@@ -254,13 +253,8 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         won = recorder.get(report.get("winner"))
         passed = won is not None and won.verdict.passed
         edit = kept(won, root) if passed and won else None
-        best = (
-            None
-            if passed
-            else better(
-                state.get("best_edit"), recorder.attempts, root, state.get("failing_before") or ()
-            )
-        )
+        known = [*(state.get("failing_before") or ()), *state.get("reproduction_test", ())]
+        best = None if passed else better(state.get("best_edit"), recorder.attempts, root, known)
     changes, note = (None, "") if edit is None else await trimmed(ws, edit, state, ctx)
     if changes is not None and won is not None:
         text = f"PASSED: the edit of branch {won.index} is applied.{note} {won.verdict.feedback}"

@@ -38,7 +38,7 @@ from langgraph_scaling.verifiers import shared_sandbox
 __all__ = ["SuiteRun", "Workspace", "failing_tests", "run_suite", "summarise_output"]
 
 _SKIP_DIRS = {".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv"}
-_RESULT = re.compile(r"^(FAILED|ERROR) (\S+)")
+_RESULT = re.compile(r"^(FAILED|ERROR) ([^\s:]+\.py(?:::\S+)?)")  # a test file or node id
 _BLOCK = re.compile(r"^_{3,} (.+?) _{3,}$")
 _SECTION = re.compile(r"^={3,} (.+?) ={3,}$")
 # Runs the test command from the repository copy in the sandbox's work dir.
@@ -139,11 +139,15 @@ async def run_suite(root: Path, command: Sequence[str], *, limit_s: float = 60.0
 
 
 def failing_tests(output: str) -> tuple[str, ...]:
-    """The test ids pytest's short summary names (``FAILED``/``ERROR`` lines).
+    """The test ids pytest's short summary names (``FAILED``/``ERROR`` lines, a test file
+    for one that failed to collect). Other runners' output names none (unittest's
+    ``FAILED (failures=1)`` is not an id).
 
     Example:
         >>> failing_tests("FAILED tests/test_a.py::test_x - assert 1 == 2\\n1 failed")
         ('tests/test_a.py::test_x',)
+        >>> failing_tests("ERROR tests/test_b.py - ImportError: x\\nFAILED (failures=1)")
+        ('tests/test_b.py',)
     """
     found = (m.group(2) for line in output.splitlines() if (m := _RESULT.match(line)))
     return tuple(dict.fromkeys(found))
