@@ -171,6 +171,9 @@ def counts(out: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]
         ),
         "tool_call_failures": len(failed),
         "tool_call_failure_details": failed,
+        "unparsed_edit_details": [
+            _edit_failure(c) for step, c in candidates if step == "edit" and _edit_error(c)
+        ],
         "salvaged_calls": sum(
             1
             for m in out.get("messages", [])
@@ -189,6 +192,22 @@ def _failure(candidate: dict[str, Any]) -> dict[str, Any]:
         "finish_reason": candidate.get("finish_reason"),
         "tokens_out": candidate.get("tokens_out"),
         "feedback": "; ".join(feedback)[:300],
+    }
+
+
+def _edit_error(candidate: dict[str, Any]) -> dict[str, Any] | None:
+    errors = (v.get("details", {}).get("edit_error") for v in candidate.get("verdicts", []))
+    return next((e for e in errors if e), None)
+
+
+def _edit_failure(candidate: dict[str, Any]) -> dict[str, Any]:
+    """Why an edit branch's answer did not parse or apply: how it ended, the edit error."""
+    error = _edit_error(candidate) or {}
+    return {
+        "finish_reason": candidate.get("finish_reason"),
+        "tokens_out": candidate.get("tokens_out"),
+        "reason": str(error.get("reason", ""))[:200],
+        "file": error.get("file"),
     }
 
 

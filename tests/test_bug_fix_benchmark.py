@@ -65,6 +65,7 @@ async def test_an_edit_that_does_not_parse_is_counted() -> None:
     row = await bug_fix.run_one(agent, "median-even", "agent@1", seed=0)
     assert row["fixed"] is True and row["edit_steps"] == 2, row
     assert row["edit_branches"] == 2 and row["unparsed_edits"] == 1, row
+    assert len(row["unparsed_edit_details"]) == 1 and row["unparsed_edit_details"][0]["reason"], row
 
 
 async def test_unconstrained_tool_calls_are_sent_as_auto_and_a_text_turn_still_fails() -> None:
