@@ -39,6 +39,18 @@ def attempt(index: int, output: str, **details: Any) -> Attempt:
     return Attempt(index=index, text=EDIT.format(n=index + 1), verdict=verdict)  # 0: unchanged
 
 
+def unran(index: int, feedback: str, **details: Any) -> Attempt:
+    """A failed edit whose tests did not run (the verifier's ``_fail`` verdicts)."""
+    verdict = Verdict(
+        verifier="patch",
+        passed=False,
+        score=0.0,
+        feedback=feedback,
+        details={"form": "whole", **details},
+    )
+    return Attempt(index=index, text=EDIT.format(n=index + 5), verdict=verdict)
+
+
 def test_a_near_miss_failing_only_what_failed_before_is_kept(root: Path) -> None:
     a = attempt(1, "FAILED tests/test_m.py::test_f - assert 1 == 2\n1 failed, 3 passed")
     best = better(None, [a], root, ["tests/test_m.py::test_f"])
@@ -59,28 +71,8 @@ def test_fewer_failing_tests_rank_first_and_new_failures_are_never_kept(root: Pa
 
 def test_an_edit_whose_tests_did_not_run_to_the_end_is_never_kept(root: Path) -> None:
     before = ["tests/test_m.py::test_f"]
-    timed_out = Attempt(
-        index=0,
-        text=EDIT.format(n=5),
-        verdict=Verdict(
-            verifier="patch",
-            passed=False,
-            score=0.0,
-            feedback="timed out after 60s",
-            details={"form": "whole", "limit_hit": "timeout"},
-        ),
-    )
-    not_applied = Attempt(
-        index=1,
-        text=EDIT.format(n=6),
-        verdict=Verdict(
-            verifier="patch",
-            passed=False,
-            score=0.0,
-            feedback="The patch does not apply:\n...",
-            details={"form": "whole"},
-        ),
-    )
+    timed_out = unran(0, "timed out after 60s", limit_hit="timeout")
+    not_applied = unran(1, "The patch does not apply:\n...")
     assert better(None, [timed_out, not_applied], root, before) is None
     # and neither displaces a real near-miss (before, an empty parse ranked first)
     real = attempt(2, "FAILED tests/test_m.py::test_f\n1 failed")

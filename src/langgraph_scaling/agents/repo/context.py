@@ -69,7 +69,9 @@ class RepoAgentContext(AgentContext):
     structured outputs, a regular expression) to one of the repository's code files and one
     python block holding the changed definitions whole, the form the embedded 0.5B model
     gets right most often (:mod:`.edit_call`); ``False``: it writes SEARCH/REPLACE or
-    whole-function text freely."""
+    whole-function text freely. The constraint is sent as vLLM's ``structured_outputs``
+    (in ``extra_body`` to a server): set ``False`` for a server that is not vLLM and
+    refuses fields it does not know."""
 
     @model_validator(mode="after")
     def _room_to_answer(self) -> RepoAgentContext:
