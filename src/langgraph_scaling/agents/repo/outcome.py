@@ -60,11 +60,8 @@ def better(
     one. Among the rest, the higher score wins, then the fewer failing tests (a
     one-command suite scores 0 or 1, so the count is what ranks its near-misses).
     """
-    ranked = [
-        (a, failing)
-        for a in attempts
-        if (failing := _still_failing(a, set(known_failing))) is not None
-    ]
+    known = set(known_failing)
+    ranked = [(a, f) for a in attempts if (f := _still_failing(a, known)) is not None]
     if not ranked:
         return best
     top, failing = max(ranked, key=lambda r: (r[0].verdict.score, -len(r[1]), -r[0].index))

@@ -38,7 +38,8 @@ from langgraph_scaling.verifiers import shared_sandbox
 __all__ = ["SuiteRun", "Workspace", "failing_tests", "run_suite", "summarise_output"]
 
 _SKIP_DIRS = {".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv"}
-_RESULT = re.compile(r"^(FAILED|ERROR) ([^\s:]+\.py(?:::\S+)?)")  # a test file or node id
+_RESULT = re.compile(r"^(FAILED|ERROR) (\S+)")  # a line of pytest's short summary
+_TEST_ID = re.compile(r"^(FAILED|ERROR) ([^\s:]+\.py(?:::\S+)?)")  # a test file or node id
 _BLOCK = re.compile(r"^_{3,} (.+?) _{3,}$")
 _SECTION = re.compile(r"^={3,} (.+?) ={3,}$")
 # Runs the test command from the repository copy in the sandbox's work dir.
@@ -149,7 +150,7 @@ def failing_tests(output: str) -> tuple[str, ...]:
         >>> failing_tests("ERROR tests/test_b.py - ImportError: x\\nFAILED (failures=1)")
         ('tests/test_b.py',)
     """
-    found = (m.group(2) for line in output.splitlines() if (m := _RESULT.match(line)))
+    found = (m.group(2) for line in output.splitlines() if (m := _TEST_ID.match(line)))
     return tuple(dict.fromkeys(found))
 
 
