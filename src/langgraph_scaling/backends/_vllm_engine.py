@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CPU_SERVE_ARGS",
     "build_engine",
+    "core_processes",
     "cpu_scheduler_args",
     "default_log_path",
     "engine_failure",
@@ -289,11 +290,16 @@ def _ended(code: int) -> str:
     return f"was killed by {name}" + (" (e.g. the out-of-memory killer)" if code == -9 else "")
 
 
+def core_processes(engine: Any) -> list[Any]:
+    """An ``AsyncLLM``'s engine-core processes (``multiprocessing`` handles; none when the
+    core runs in this process)."""
+    manager = getattr(getattr(engine, "engine_core", None), "resources", None)
+    return list(getattr(getattr(manager, "engine_manager", None), "processes", None) or [])
+
+
 def _core_exit(engine: Any) -> str | None:
     """How the engine-core process ended, if it did."""
-    manager = getattr(getattr(engine, "engine_core", None), "resources", None)
-    procs = getattr(getattr(manager, "engine_manager", None), "processes", None) or []
-    codes = [p.exitcode for p in procs if p.exitcode is not None]
+    codes = [p.exitcode for p in core_processes(engine) if p.exitcode is not None]
     return f"its engine-core process {_ended(codes[0])}" if codes else None
 
 

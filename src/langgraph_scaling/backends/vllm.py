@@ -39,8 +39,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from langgraph_scaling.backends._messages import to_template_messages
 from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest, TokenLogprob
+from langgraph_scaling.backends._reaper import Reaper
 from langgraph_scaling.backends._vllm_engine import (
     build_engine,
+    core_processes,
     default_log_path,
     engine_failure,
     log_size,
@@ -164,6 +166,7 @@ class VLLMBackend:
         self._tokenizer: Any = None
         self._model_name = self.options.model or "embedded"
         self._start_lock = anyio.Lock()
+        self._reaper: Reaper | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -211,6 +214,9 @@ class VLLMBackend:
                     lambda: built.append(build_engine(self.options, model, self.log_path))
                 )
                 self._engine = built[0]
+                # The engine core does not watch this process: should it die without
+                # aclose() (a plain kill), the watchdog stops the engine's processes.
+                self._reaper = Reaper.arm([p.pid for p in core_processes(self._engine)])
                 self._tokenizer = await anyio.to_thread.run_sync(self._engine.get_tokenizer)
                 # One round trip to the engine core from this loop: its output task now runs
                 # here, and an engine that died while starting fails now, not mid-step.
@@ -233,8 +239,11 @@ class VLLMBackend:
         Also after the engine died: :meth:`start` then builds a new one in this process.
         """
         engine, self._engine = self._engine, None
-        if engine is not None:
-            with anyio.CancelScope(shield=True):
+        reaper, self._reaper = self._reaper, None
+        with anyio.CancelScope(shield=True):
+            if reaper is not None:
+                await anyio.to_thread.run_sync(reaper.disarm)
+            if engine is not None:
                 await shutdown_engine(engine)
 
     async def __aenter__(self) -> Self:
