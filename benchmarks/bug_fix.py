@@ -9,7 +9,9 @@ and given to one condition:
 - ``agent@K`` / ``agent@adaptive``: the repository agent (``agents.repo``) with K branches
   per step, or the adaptive router;
 - ``agent-auto@K``: the same agent with its tool calls unconstrained
-  (``tool_choice="auto"``: the model writes them, vLLM's parser reads them).
+  (``tool_choice="auto"``: the model writes them, vLLM's parser reads them);
+- ``agent-noretry@K``: the same agent without the second try of edit branches that wrote
+  the code back unchanged (``retry_unchanged=False``).
 
 Whatever a condition commits is then **judged** the same way for all: its edit (any form
 ``edits.parse_edits`` reads, or the agent's changed files) is applied to another fresh copy
@@ -65,11 +67,12 @@ def parse_condition(name: str) -> tuple[str, int | str]:
     kind, _, k = name.partition("@")
     if kind == "greedy" and not k:
         return kind, 1
-    agent = kind in {"agent", "agent-auto"}
+    agent = kind in {"agent", "agent-auto", "agent-noretry"}
     if (kind == "oneshot" or agent) and (k.isdigit() or (agent and k == "adaptive")):
         return kind, int(k) if k.isdigit() else k
     raise SystemExit(
-        f"--conditions: {name!r} is not greedy, oneshot@K, agent@K, agent-auto@K or agent@adaptive"
+        f"--conditions: {name!r} is not greedy, oneshot@K, agent@K, agent-auto@K, "
+        "agent-noretry@K or agent@adaptive"
     )
 
 
@@ -103,13 +106,14 @@ async def _one_shot(backend: Any, repo: Path, bug_id: str, policy: ScalingPolicy
     return out, {"answer": out.get("answer", "")}
 
 
-async def _agent(backend: Any, repo: Path, bug_id: str, policy: ScalingPolicy, free: bool):
+async def _agent(backend: Any, repo: Path, bug_id: str, policy: ScalingPolicy, kind: str):
     ctx = RepoAgentContext(
         model=backend,
         policy=policy,
         max_steps=12,
         test_timeout=60,
-        tool_choice="auto" if free else "required",
+        tool_choice="auto" if kind == "agent-auto" else "required",
+        retry_unchanged=kind != "agent-noretry",
     )
     inputs = {"repo": str(repo), "issue": corpus.issue(bug_id), "test_command": TEST_COMMAND}
     out = await build_repo_agent().ainvoke(inputs, context=ctx)
@@ -174,6 +178,11 @@ def counts(out: dict[str, Any], reports: list[dict[str, Any]]) -> dict[str, Any]
         "unparsed_edit_details": [
             _edit_failure(c) for step, c in candidates if step == "edit" and _edit_error(c)
         ],
+        "retried_branches": sum(
+            int(a.get("args", {}).get("retried", 0))
+            for a in out.get("actions", [])
+            if a.get("tool") == "edit"
+        ),
         "salvaged_calls": sum(
             1
             for m in out.get("messages", [])
@@ -225,7 +234,7 @@ async def run_one(backend: Any, bug_id: str, condition: str, seed: int) -> dict[
         start = time.monotonic()
         with collect_reports() as full:
             if kind.startswith("agent"):
-                out, committed = await _agent(backend, repo, bug_id, policy, kind == "agent-auto")
+                out, committed = await _agent(backend, repo, bug_id, policy, kind)
             else:
                 out, committed = await _one_shot(backend, repo, bug_id, policy, kind == "oneshot")
         wall = time.monotonic() - start
@@ -261,6 +270,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "salvaged_calls": sum(r.get("salvaged_calls", 0) for r in rs),  # newer rows only
             "edit_branches": sum(r.get("edit_branches", 0) for r in rs),  # newer rows only
             "unparsed_edits": sum(r.get("unparsed_edits", 0) for r in rs),
+            "retried_branches": sum(r.get("retried_branches", 0) for r in rs),  # newer rows
             "per_bug": mean,
         }
     return out

@@ -40,23 +40,22 @@ import re
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 import anyio
 import anyio.lowlevel
+from pydantic import BaseModel, ConfigDict, Field
 
 from langgraph_scaling.backends._cpu import cpu_thread_env
 from langgraph_scaling.errors import BackendError, BackendUnavailableError
 
-if TYPE_CHECKING:
-    from langgraph_scaling.backends.vllm import VLLMOptions
-
 __all__ = [
     "CPU_SERVE_ARGS",
+    "VLLMOptions",
     "build_engine",
     "core_processes",
     "cpu_scheduler_args",
@@ -87,6 +86,41 @@ _redirect_lock = threading.Lock()
 _ERROR_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*(?:Error|Exception)): (.+)$")
 _ENGINE_DEATH = ("EngineDeadError", "EngineGenerateError")
 _WORKER_DIED = re.compile(r"Worker proc (\S+) died unexpectedly \(exit code: (-?\d+)\)")
+
+
+class VLLMOptions(BaseModel):
+    """How the in-process engine is built.
+
+    Example:
+        >>> VLLMOptions(model="/m", kv_cache_gib=2).kv_cache_gib
+        2.0
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str | None = None
+    """Model directory or hub id; ``None``: the embedded default model (must be prepared)."""
+    dtype: str = "bfloat16"
+    """Weights and activations dtype (``bfloat16``, ``float16``, ``auto`` ...)."""
+    max_model_len: int | None = Field(default=4096, gt=0)
+    """Context length; ``None``: the model's own (large contexts cost KV cache)."""
+    kv_cache_gib: float | None = Field(default=None, gt=0)
+    """KV cache size in GiB; ``None``: vLLM's default (``VLLM_CPU_KVCACHE_SPACE`` on CPU)."""
+    gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
+    """Fraction of GPU memory for the engine; ``None``: vLLM's default."""
+    max_num_seqs: int | None = Field(default=None, gt=0)
+    """Most sequences decoded together; ``None``: vLLM's default."""
+    enforce_eager: bool = False
+    """Skip graph compilation (faster start, slower decoding)."""
+    tool_parser: str | None = "hermes"
+    """vLLM tool parser name (``hermes`` fits Qwen2.5); ``None``: tool calls stay text."""
+    engine_kwargs: Mapping[str, Any] = Field(default_factory=dict)
+    """More ``AsyncEngineArgs`` fields, passed through unchanged (they win over the CPU
+    scheduler defaults: ``enable_chunked_prefill=False``, ``max_num_batched_tokens``)."""
+    log_file: Path | Literal["auto"] | None = "auto"
+    """Where the engine's own output goes: vLLM's loggers here and in its processes, and
+    those processes' stderr. ``"auto"``: a new file under ``~/.cache/langgraph-scaling/logs``
+    (``$LANGGRAPH_SCALING_CACHE/logs``); ``None``: vLLM's default (the terminal)."""
 
 
 def cpu_scheduler_args(max_model_len: int | None) -> dict[str, Any]:

@@ -35,12 +35,12 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 import anyio
-from pydantic import BaseModel, ConfigDict, Field
 
 from langgraph_scaling.backends._messages import to_template_messages
 from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest, TokenLogprob
 from langgraph_scaling.backends._reaper import Reaper
 from langgraph_scaling.backends._vllm_engine import (
+    VLLMOptions,
     build_engine,
     core_processes,
     default_log_path,
@@ -52,41 +52,6 @@ from langgraph_scaling.backends._vllm_tools import parse_output, sampling_option
 from langgraph_scaling.errors import BackendError, BackendUnavailableError, ConfigError
 
 __all__ = ["VLLMBackend", "VLLMOptions", "seed_runs", "token_logprobs"]
-
-
-class VLLMOptions(BaseModel):
-    """How the in-process engine is built.
-
-    Example:
-        >>> VLLMOptions(model="/m", kv_cache_gib=2).kv_cache_gib
-        2.0
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    model: str | None = None
-    """Model directory or hub id; ``None``: the embedded default model (must be prepared)."""
-    dtype: str = "bfloat16"
-    """Weights and activations dtype (``bfloat16``, ``float16``, ``auto`` ...)."""
-    max_model_len: int | None = Field(default=4096, gt=0)
-    """Context length; ``None``: the model's own (large contexts cost KV cache)."""
-    kv_cache_gib: float | None = Field(default=None, gt=0)
-    """KV cache size in GiB; ``None``: vLLM's default (``VLLM_CPU_KVCACHE_SPACE`` on CPU)."""
-    gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
-    """Fraction of GPU memory for the engine; ``None``: vLLM's default."""
-    max_num_seqs: int | None = Field(default=None, gt=0)
-    """Most sequences decoded together; ``None``: vLLM's default."""
-    enforce_eager: bool = False
-    """Skip graph compilation (faster start, slower decoding)."""
-    tool_parser: str | None = "hermes"
-    """vLLM tool parser name (``hermes`` fits Qwen2.5); ``None``: tool calls stay text."""
-    engine_kwargs: Mapping[str, Any] = Field(default_factory=dict)
-    """More ``AsyncEngineArgs`` fields, passed through unchanged (they win over the CPU
-    scheduler defaults: ``enable_chunked_prefill=False``, ``max_num_batched_tokens``)."""
-    log_file: Path | Literal["auto"] | None = "auto"
-    """Where the engine's own output goes: vLLM's loggers here and in its processes, and
-    those processes' stderr. ``"auto"``: a new file under ``~/.cache/langgraph-scaling/logs``
-    (``$LANGGRAPH_SCALING_CACHE/logs``); ``None``: vLLM's default (the terminal)."""
 
 
 def seed_runs(seeds: Sequence[int], n: int) -> list[tuple[int, int, int | None]]:

@@ -37,11 +37,12 @@ Example:
 """
 
 from langgraph_scaling.edits._model import EditForm, EditSet, FileChange, unified_diff
-from langgraph_scaling.edits._parse import parse_edits
+from langgraph_scaling.edits._parse import UNCHANGED, parse_edits
 from langgraph_scaling.edits._paths import matches_any, safe_path
 from langgraph_scaling.errors import EditError
 
 __all__ = [
+    "UNCHANGED",
     "EditError",
     "EditForm",
     "EditSet",

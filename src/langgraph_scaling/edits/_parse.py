@@ -223,7 +223,12 @@ def parse_edits(text: str, repo: Path, *, files: Sequence[str] = ()) -> EditSet:
     return _nonempty(EditSet(form, tuple(state.changes())), named)
 
 
+UNCHANGED = "the edit changes nothing"
+"""How the reason of an :class:`EditError` for an edit that writes the code back as it is
+starts."""
+
+
 def _nonempty(edits: EditSet, named: str | None) -> EditSet:
     if not edits.changes:
-        raise EditError(named, "the edit changes nothing; change the code that has the bug")
+        raise EditError(named, f"{UNCHANGED}; change the code that has the bug")
     return edits

@@ -12,7 +12,9 @@ ends ``fixed`` (a verified edit), ``best_effort`` (the best unverified edit, sai
 Modules: ``context.py`` (:class:`RepoAgentContext`), ``workspace.py`` (the repository plus
 the agent's edits, the sandboxed test run), ``tools.py``, ``verify.py`` (the reproduction
 check, the branch recorder, the action vote key), ``prompts.py``, ``steps.py`` (the scaled
-steps), ``graph.py`` (:class:`RepoState`, :func:`build_repo_agent`).
+turn and reproduction steps), ``edit.py`` (the scaled edit step; ``unchanged.py``: its second
+try for branches that copied the code back), ``graph.py`` (:class:`RepoState`,
+:func:`build_repo_agent`).
 
 Example:
     >>> from langgraph_scaling.agents.repo import RepoAgentContext, build_repo_agent

@@ -47,6 +47,10 @@ class RepoAgentContext(AgentContext):
     """An edit touching a protected file fails (``reject``) or loses those changes."""
     reproduce: bool = True
     """When every test passes before any edit, first write a test that fails (Agentless)."""
+    retry_unchanged: bool = True
+    """When no edit branch passed and some wrote the code back unchanged, as many branches
+    try once more in the same step, told that their answer changes nothing (the 0.5B
+    model's most common failed edit; see ``unchanged``)."""
     trim_edits: bool = True
     """After a verified edit, undo each of its hunks the test command passes without (one
     run without the edit, then one per hunk, at most 8; see ``trim``): filler such as

@@ -28,6 +28,7 @@ from langgraph.runtime import Runtime
 
 from langgraph_scaling.agents.repo import steps
 from langgraph_scaling.agents.repo.context import RepoAgentContext
+from langgraph_scaling.agents.repo.edit import edit_step
 from langgraph_scaling.agents.repo.prompts import opening
 from langgraph_scaling.agents.repo.tools import suite_text
 from langgraph_scaling.agents.repo.workspace import Workspace, run_suite
@@ -132,7 +133,7 @@ async def tools(state: RepoState, runtime: Runtime[RepoAgentContext]) -> RepoSta
 
 async def edit(state: RepoState, runtime: Runtime[RepoAgentContext]) -> RepoState:
     """The edit step: k branches write the edit, the patch verifier tests each."""
-    return await steps.edit_step(state, _ctx(runtime))
+    return await edit_step(state, _ctx(runtime))
 
 
 def _last_calls(state: RepoState) -> list[str]:

@@ -20,28 +20,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
-from langchain_core.runnables import Runnable
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    HumanMessage,
+    ToolMessage,
+)
 from langchain_core.tools import BaseTool
 from langgraph.config import get_stream_writer
 from pydantic import ValidationError
 
 from langgraph_scaling.agents.repo.context import RepoAgentContext
-from langgraph_scaling.agents.repo.edit_call import CODE_FORMAT, constrained_edit
 from langgraph_scaling.agents.repo.guidance import (
-    edit_view,
-    focus,
-    last_failure,
     looked_enough,
     looks,
     repeats,
 )
 from langgraph_scaling.agents.repo.history import fit, size
-from langgraph_scaling.agents.repo.outcome import better, feedback, kept, trimmed
 from langgraph_scaling.agents.repo.prompts import (
-    EDIT_FAILED,
-    EDIT_FORMAT,
-    edit_request,
     reproduction_added,
     reproduction_request,
 )
@@ -58,23 +54,24 @@ from langgraph_scaling.agents.repo.verify import (
     change_key,
 )
 from langgraph_scaling.agents.repo.workspace import Workspace
-from langgraph_scaling.branching import EMPTY_ANSWER
-from langgraph_scaling.edits import EditError, matches_any, parse_edits
+from langgraph_scaling.edits import EditError, parse_edits
 from langgraph_scaling.errors import StepFailedError
 from langgraph_scaling.langgraph import ScaledChatModel
-from langgraph_scaling.verifiers.patch import PatchVerifier
 from langgraph_scaling.verifiers.tool_call import ToolCallVerifier
 
 if TYPE_CHECKING:
     from langgraph_scaling.agents.repo.graph import RepoState
 
 __all__ = [
+    "CONTEXT_FULL",
     "agent_turn",
-    "edit_step",
+    "context_full",
     "emit",
+    "history_left",
     "record",
     "reproduce_step",
     "run_look_tools",
+    "workspace_of",
 ]
 
 
@@ -97,13 +94,13 @@ def record(turn: int, tool: str, args: Mapping[str, Any], result: str) -> dict[s
     return action
 
 
-def _workspace(state: RepoState) -> Workspace:
+def workspace_of(state: RepoState) -> Workspace:
     return Workspace(Path(state["repo"]), state.get("changes") or {})
 
 
 def _tools(state: RepoState, ctx: RepoAgentContext, ws: Workspace | None = None) -> list[BaseTool]:
     return make_repo_tools(
-        ws or _workspace(state),
+        ws or workspace_of(state),
         state["test_command"],
         timeout=ctx.test_timeout,
         protected=ctx.protected,
@@ -126,7 +123,7 @@ async def agent_turn(state: RepoState, ctx: RepoAgentContext) -> RepoState:
     try:
         message = await bound.ainvoke(fit(state["messages"], ctx.history_budget(), tools))
     except StepFailedError as exc:
-        if not _context_full(exc):
+        if not context_full(exc):
             raise
         why = CONTEXT_FULL
         return {"steps": state.get("steps", 0) + 1, "stop_reason": why, "reports": [
@@ -144,13 +141,13 @@ CONTEXT_FULL = "The conversation outgrew the model's context window"
 """Why a run stopped when a step's prompt no longer fits (the turn's and the edit's)."""
 
 
-def _less(ctx: RepoAgentContext, ask: HumanMessage) -> int | None:
+def history_left(ctx: RepoAgentContext, ask: HumanMessage) -> int | None:
     """The history budget left beside the request ``ask``."""
     budget = ctx.history_budget()
     return None if budget is None else budget - size([ask])
 
 
-def _context_full(exc: StepFailedError) -> bool:
+def context_full(exc: StepFailedError) -> bool:
     """Every branch failed because the prompt no longer fits the model's context (vLLM's and
     OpenAI's wording): the run ends with what it has instead of crashing."""
     text = " ".join(str(e) for e in (exc, exc.__cause__) if e is not None)
@@ -194,120 +191,6 @@ async def run_look_tools(state: RepoState, ctx: RepoAgentContext) -> RepoState:
     return {"messages": answers, "actions": actions}
 
 
-_SEED_STRIDE = 1009
-"""How far an edit step's seeds move per turn (more than any step's branches)."""
-
-
-def _constrained(ctx: RepoAgentContext) -> bool:
-    return ctx.constrain_edit and ctx.tool_choice == "required"
-
-
-def _edit_model(
-    ctx: RepoAgentContext, ws: Workspace, root: Path, verifier: PatchVerifier, turn: int
-) -> tuple[Runnable[Any, AIMessage], Recorder, str]:
-    """The edit step's scaled model, the recorder of its branches and the edit form to
-    ask for; with :attr:`~.RepoAgentContext.constrain_edit`, each answer is constrained to
-    one of the workspace's code files and one python block (:mod:`.edit_call`). Seeds shift with the
-    ``turn``, so an edit step tried again samples anew instead of repeating its answer."""
-    recorder = Recorder(verifier)
-    base = ctx.step_policy()
-    seed = None if base.seed is None else base.seed + _SEED_STRIDE * turn
-    policy = base.model_copy(
-        update={"verifiers": (recorder,), "vote_key": change_key(root), "seed": seed}
-    )
-    model = ScaledChatModel(ctx.backend(), policy=policy, step="edit")
-    code = [f for f in ws.files() if f.endswith(".py") and not matches_any(f, ctx.protected)]
-    if not (_constrained(ctx) and code):  # no code file to name: free text
-        return model, recorder, EDIT_FORMAT
-    return model.bind(**constrained_edit(code)), recorder, CODE_FORMAT
-
-
-async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
-    """k branches write the edit; the patch verifier tests each on the workspace."""
-    last = state["messages"][-1]
-    assert isinstance(last, AIMessage)
-    call = next(c for c in last.tool_calls if c["name"] == "edit")
-    turn = state.get("steps", 0) + 1
-    ws = _workspace(state)
-    with tempfile.TemporaryDirectory(prefix="repo-agent-edit-") as tmp:
-        root = ws.materialise(Path(tmp) / "repo")
-        verifier = PatchVerifier(
-            root,
-            state["test_command"],
-            timeout=ctx.test_timeout,
-            protected=ctx.protected,
-            protect=ctx.protect,
-        )
-        model, recorder, form = _edit_model(ctx, ws, root, verifier, turn)
-        plan = str(call["args"].get("edit", ""))
-        ask = edit_request(plan, focus(state, ws, ctx), last_failure(state), form)
-        prompt = [*fit(edit_view(state), _less(ctx, ask)), ask]
-        try:
-            answer = await model.ainvoke(prompt)
-        except StepFailedError as exc:  # every branch answered nothing: a failed edit
-            empty = bool(exc.failures) and all(f.endswith(EMPTY_ANSWER) for f in exc.failures)
-            if not (empty or _context_full(exc)):
-                raise  # the engine or model failed, not the edit
-            return _unwritten(last, call, turn, exc)
-        report = answer.response_metadata["scaling"]
-        won = recorder.get(report.get("winner"))
-        passed = won is not None and won.verdict.passed
-        edit = kept(won, root) if passed and won else None
-        known = [*(state.get("failing_before") or ()), *state.get("reproduction_test", ())]
-        best = None if passed else better(state.get("best_edit"), recorder.attempts, root, known)
-    changes, note = (None, "") if edit is None else await trimmed(ws, edit, state, ctx)
-    if changes is not None and won is not None:
-        text = f"PASSED: the edit of branch {won.index} is applied.{note} {won.verdict.feedback}"
-    else:
-        text = feedback(recorder.attempts)
-    update: RepoState = {
-        "messages": _answers(last, call, text),
-        "steps": turn,
-        "reports": [report],
-        "actions": [record(turn, "edit", {"branches": report.get("launched")}, text)],
-    }
-    if changes is not None:
-        update |= {
-            "changes": changes,
-            "outcome": "fixed",
-            "reason": f"A verified edit (branch {won.index if won else '?'} of the edit step at "
-            f"turn {turn}) makes the tests pass.",
-        }
-    else:
-        update["best_edit"] = best
-    return update
-
-
-def _answers(last: AIMessage, call: Mapping[str, Any], text: str) -> list[AnyMessage]:
-    """The edit call's answer ``text``; any other call of that turn is not run."""
-    return [
-        ToolMessage(
-            text if c is call else "not run: call one tool at a time",
-            tool_call_id=c.get("id") or c["name"],
-            name=str(c["name"]),
-        )
-        for c in last.tool_calls
-    ]
-
-
-def _unwritten(
-    last: AIMessage, call: Mapping[str, Any], turn: int, exc: StepFailedError
-) -> RepoState:
-    """An edit step whose every branch answered nothing (or whose prompt no longer fits):
-    the model is told and the run goes on (it ends when the context is full)."""
-    why = "; ".join(exc.failures)[:600]
-    text = f"{EDIT_FAILED} no branch wrote an edit ({why}); nothing was changed."
-    update: RepoState = {
-        "messages": _answers(last, call, text),
-        "steps": turn,
-        "reports": [exc.report.model_dump(mode="json")] if exc.report else [],
-        "actions": [record(turn, "edit", {"branches": len(exc.failures)}, text)],
-    }
-    if _context_full(exc):
-        update["stop_reason"] = CONTEXT_FULL
-    return update
-
-
 def _repro_path(ws: Workspace) -> str:
     folder = "tests/" if any(f.startswith("tests/") for f in ws.files()) else ""
     return f"{folder}test_issue_reproduction.py"
@@ -315,7 +198,7 @@ def _repro_path(ws: Workspace) -> str:
 
 async def reproduce_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
     """Write a test that fails on the original code; add it, or end with ``no_fix``."""
-    ws = _workspace(state)
+    ws = workspace_of(state)
     path = _repro_path(ws)
     turn = state.get("steps", 0) + 1
     base = ctx.step_policy()
@@ -329,7 +212,7 @@ async def reproduce_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         policy = base.model_copy(update={"verifiers": (recorder,), "vote_key": change_key(root)})
         model = ScaledChatModel(ctx.backend(), policy=policy, step="reproduce")
         ask = reproduction_request(path)
-        answer = await model.ainvoke([*fit(state["messages"], _less(ctx, ask)), ask])
+        answer = await model.ainvoke([*fit(state["messages"], history_left(ctx, ask)), ask])
         report = answer.response_metadata["scaling"]
         won = recorder.get(report.get("winner"))
         added = (
