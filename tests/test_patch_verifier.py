@@ -176,7 +176,11 @@ async def test_malformed_edit_is_a_failed_verdict(repo: Path) -> None:
 async def test_whole_command_and_pytest(repo: Path) -> None:
     verifier = PatchVerifier(repo, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
     assert (await verifier.check_patch(GOOD)).passed
-    assert not (await verifier.check_patch(WRONG)).passed
+    wrong = await verifier.check_patch(WRONG)
+    assert not wrong.passed
+    # what still fails, read from pytest's short summary (outcome.better ranks by it)
+    assert wrong.details["failing_tests"] == ["test_stats.py::TestMean::test_mean"]
+    assert wrong.details["short_summary"][0].startswith("FAILED test_stats.py::TestMean")
 
 
 def test_config_errors(tmp_path: Path) -> None:

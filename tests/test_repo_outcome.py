@@ -95,9 +95,8 @@ def test_the_reproduction_test_may_still_fail(root: Path) -> None:
 
 
 def test_the_whole_short_summary_counts_when_the_feedback_is_cut(root: Path) -> None:
-    before = [f"tests/test_m.py::test_{i}" for i in range(9)]
-    summary = [f"FAILED {t}" for t in before]
-    cut = attempt(0, "FAILED tests/test_m.py::test_8", short_summary=summary)
+    before = [f"tests/test_m.py::test_{i}" for i in range(9)]  # PatchVerifier's parse of all
+    cut = attempt(0, "FAILED tests/test_m.py::test_8", failing_tests=before)
     fewer = attempt(1, "FAILED tests/test_m.py::test_0\nFAILED tests/test_m.py::test_1")
     best = better(None, [cut, fewer], root, before)
     assert best is not None and best["failing"] == 2

@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +39,7 @@ from langgraph_scaling.verifiers._trusted import (
     shared_sandbox,
 )
 from langgraph_scaling.verifiers.protocol import VerifyContext
+from langgraph_scaling.verifiers.pytest_summary import failing_tests, summary_lines
 
 __all__ = ["DEFAULT_PROTECTED", "PatchVerifier"]
 
@@ -249,6 +250,7 @@ class PatchVerifier:
                 f"{', '.join(blocking)}.\nOutput of the first failing {kind} test ({first}):\n"
                 f"{output[first][-1000:]}"
             )
+        short = summary_lines(output[n] for n in ok if not ok[n])  # all: feedback keeps one
         return Verdict(
             verifier=self.name,
             passed=not blocking,
@@ -259,16 +261,10 @@ class PatchVerifier:
                 "passed": [n for n in ok if ok[n]],
                 "failed": [n for n in ok if not ok[n]],
                 "total": total,
-                "short_summary": _short_summary(output[n] for n in ok if not ok[n]),
+                "short_summary": short,
+                "failing_tests": list(failing_tests("\n".join(short))),
             },
         )
-
-
-def _short_summary(outputs: Iterable[str], limit: int = 200) -> list[str]:
-    """The ``FAILED``/``ERROR`` lines (pytest's short summary) of failing tests' outputs,
-    all of them: the feedback keeps only the first output's tail."""
-    lines = (line for out in outputs for line in out.splitlines())
-    return [line for line in lines if line.startswith(("FAILED ", "ERROR "))][:limit]
 
 
 def _report(ok: dict[str, bool], before: dict[str, bool], kinds: dict[str, str]) -> dict[str, Any]:

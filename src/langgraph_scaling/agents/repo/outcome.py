@@ -17,9 +17,10 @@ from langgraph_scaling.agents.repo.context import RepoAgentContext
 from langgraph_scaling.agents.repo.prompts import EDIT_FAILED
 from langgraph_scaling.agents.repo.trim import trim
 from langgraph_scaling.agents.repo.verify import Attempt
-from langgraph_scaling.agents.repo.workspace import Workspace, failing_tests
+from langgraph_scaling.agents.repo.workspace import Workspace
 from langgraph_scaling.edits import EditError, parse_edits
 from langgraph_scaling.errors import SandboxError
+from langgraph_scaling.verifiers.pytest_summary import failing_tests
 
 if TYPE_CHECKING:
     from langgraph_scaling.agents.repo.graph import RepoState
@@ -90,8 +91,8 @@ def _still_failing(attempt: Attempt, known: set[str]) -> tuple[str, ...] | None:
         or "failed" not in details  # the tests did not run: no apply, sandbox or timeout
     ):
         return None
-    summary = details.get("short_summary")
-    failing = failing_tests("\n".join(summary) if summary else attempt.verdict.feedback)
+    parsed = details.get("failing_tests")  # PatchVerifier's; else read from the feedback
+    failing = tuple(parsed) if parsed else failing_tests(attempt.verdict.feedback)
     if not failing or not all(t in known or t.split("::")[0] in known for t in failing):
         return None
     return failing

@@ -34,12 +34,11 @@ from pathlib import Path
 from langgraph_scaling.edits import FileChange, safe_path, unified_diff
 from langgraph_scaling.sandbox import SandboxLimits
 from langgraph_scaling.verifiers import shared_sandbox
+from langgraph_scaling.verifiers.pytest_summary import SUMMARY_LINE, failing_tests
 
 __all__ = ["SuiteRun", "Workspace", "failing_tests", "run_suite", "summarise_output"]
 
 _SKIP_DIRS = {".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv"}
-_RESULT = re.compile(r"^(FAILED|ERROR) (\S+)")  # a line of pytest's short summary
-_TEST_ID = re.compile(r"^(FAILED|ERROR) ([^\s:]+\.py(?:::\S+)?)")  # a test file or node id
 _BLOCK = re.compile(r"^_{3,} (.+?) _{3,}$")
 _SECTION = re.compile(r"^={3,} (.+?) ={3,}$")
 # Runs the test command from the repository copy in the sandbox's work dir.
@@ -139,21 +138,6 @@ async def run_suite(root: Path, command: Sequence[str], *, limit_s: float = 60.0
     return SuiteRun(result.exit_code, output, failing_tests(output), result.limit_hit)
 
 
-def failing_tests(output: str) -> tuple[str, ...]:
-    """The test ids pytest's short summary names (``FAILED``/``ERROR`` lines, a test file
-    for one that failed to collect). Other runners' output names none (unittest's
-    ``FAILED (failures=1)`` is not an id).
-
-    Example:
-        >>> failing_tests("FAILED tests/test_a.py::test_x - assert 1 == 2\\n1 failed")
-        ('tests/test_a.py::test_x',)
-        >>> failing_tests("ERROR tests/test_b.py - ImportError: x\\nFAILED (failures=1)")
-        ('tests/test_b.py',)
-    """
-    found = (m.group(2) for line in output.splitlines() if (m := _TEST_ID.match(line)))
-    return tuple(dict.fromkeys(found))
-
-
 def summarise_output(output: str, *, limit: int = 2500) -> str:
     """The useful part of a test run's output for a model: each failure's header and
     ``E`` lines (with the line it failed at), the short summary and the last line.
@@ -182,7 +166,7 @@ def summarise_output(output: str, *, limit: int = 2500) -> str:
     for line in lines[:-1]:
         if m := _SECTION.match(line):
             section = m.group(1).lower()
-        elif _BLOCK.match(line) or _RESULT.match(line):
+        elif _BLOCK.match(line) or SUMMARY_LINE.match(line):
             kept.append(line)
         elif section in ("failures", "errors") and (
             line.startswith(("E ", ">")) or re.match(r"^\S+:\d+: ", line)
