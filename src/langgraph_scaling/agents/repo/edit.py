@@ -113,7 +113,9 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         tries = Tries(recorder.attempts, [report], recorder.get(report.get("winner")))
         if ctx.retry_unchanged:
 
-            async def again(n: int, messages: Sequence[BaseMessage]) -> Any:
+            async def again(
+                n: int, messages: Sequence[BaseMessage]
+            ) -> tuple[AIMessage, Recorder] | None:
                 retry, rec, _ = _edit_model(ctx, ws, root, verifier, turn, branches=n)
                 return await _answered(retry, messages, rec)
 
