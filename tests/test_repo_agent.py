@@ -522,26 +522,22 @@ async def test_an_edit_step_tried_again_samples_with_other_seeds(repo: Path) -> 
     assert len(seeds) == 2 and seeds[0] != seeds[1], seeds
 
 
-COPY = """descstats/summary.py
-```python
-def median(values: Sequence[float]) -> float:
-    _require(values, "median")
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[mid]
-    return (ordered[mid - 1] + ordered[mid]) // 2
-```"""
+def _copy(repo: Path) -> str:
+    """The buggy ``median`` exactly as the repository has it, as an edit branch answer."""
+    text = (repo / MODULE).read_text()
+    definition = text[text.index("def median(") : text.index("\n\n\ndef mode(")]
+    return f"{MODULE}\n```python\n{definition}\n```"
 
 
-def _copy_then(second: str, **fields: Any) -> tuple[RepoAgentContext, ScriptedBackend]:
+def _copy_then(repo: Path, second: str, **fields: Any) -> tuple[RepoAgentContext, ScriptedBackend]:
     """A context whose edit branches copy the buggy function back unchanged, and answer
     ``second`` once told that their answer changes nothing."""
+    copy = _copy(repo)
 
     def respond(request: SampleRequest) -> Sample | str:
         if request.tools:
             return Sample(index=0, message=tool_call("edit", {"edit": "/ 2"}, "c1"))
-        return second if request.messages[-1].content == NUDGE else COPY
+        return second if request.messages[-1].content == NUDGE else copy
 
     backend = ScriptedBackend(respond)
     policy = ScalingPolicy(router=2, selection="best")
@@ -551,7 +547,7 @@ def _copy_then(second: str, **fields: Any) -> tuple[RepoAgentContext, ScriptedBa
 async def test_branches_that_copy_the_code_back_unchanged_try_again_in_the_same_step(
     repo: Path,
 ) -> None:
-    ctx, backend = _copy_then(FIX_AS_FUNCTION)
+    ctx, backend = _copy_then(repo, FIX_AS_FUNCTION)
     inputs = {"repo": str(repo), "issue": corpus.issue("median-even"), "test_command": COMMAND}
     out = await build_repo_agent().ainvoke(inputs, context=ctx)
     assert out["outcome"] == "fixed", out["reason"]
@@ -559,7 +555,7 @@ async def test_branches_that_copy_the_code_back_unchanged_try_again_in_the_same_
     assert first.n == 2 and again.n == 2  # both branches copied: both try again
     assert set(first.seeds).isdisjoint(again.seeds)
     assert again.messages[:-2] == first.messages  # the same request, then the copy and why
-    assert again.messages[-2].content == COPY
+    assert again.messages[-2].content == _copy(repo)
     assert [r["step"] for r in out["reports"]][-2:] == ["edit", "edit"]
     (edit,) = [a for a in out["actions"] if a["tool"] == "edit"]
     assert edit["args"] == {"branches": 4, "retried": 2}
@@ -570,14 +566,14 @@ async def test_a_second_try_that_fails_too_is_in_the_feedback_and_retry_can_be_o
     repo: Path,
 ) -> None:
     inputs = {"repo": str(repo), "issue": corpus.issue("median-even"), "test_command": COMMAND}
-    ctx, backend = _copy_then(WRONG_FIX)
+    ctx, backend = _copy_then(repo, WRONG_FIX)
     out = await build_repo_agent().ainvoke(inputs, context=ctx)
     assert out["outcome"] != "fixed"
     assert len([r for r in backend.requests if not r.tools]) == 2
     feedback = next(str(m.content) for m in out["messages"] if isinstance(m, ToolMessage))
     assert "- branch 0: The edit of descstats/summary.py cannot be applied" in feedback
     assert "- branch 3: The patch applies, but" in feedback
-    ctx, backend = _copy_then(FIX_AS_FUNCTION, retry_unchanged=False)
+    ctx, backend = _copy_then(repo, FIX_AS_FUNCTION, retry_unchanged=False)
     out = await build_repo_agent().ainvoke(inputs, context=ctx)
     assert out["outcome"] != "fixed"
     assert len([r for r in backend.requests if not r.tools]) == 1
