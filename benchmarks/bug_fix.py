@@ -10,8 +10,8 @@ and given to one condition:
   per step, or the adaptive router;
 - ``agent-auto@K``: the same agent with its tool calls unconstrained
   (``tool_choice="auto"``: the model writes them, vLLM's parser reads them);
-- ``agent-noretry@K``: the same agent without the second try of edit branches that wrote
-  the code back unchanged (``retry_unchanged=False``).
+- ``agent-retry@K``: the same agent with a second try for edit branches that wrote the
+  code back unchanged (``retry_unchanged=True``).
 
 Whatever a condition commits is then **judged** the same way for all: its edit (any form
 ``edits.parse_edits`` reads, or the agent's changed files) is applied to another fresh copy
@@ -67,12 +67,12 @@ def parse_condition(name: str) -> tuple[str, int | str]:
     kind, _, k = name.partition("@")
     if kind == "greedy" and not k:
         return kind, 1
-    agent = kind in {"agent", "agent-auto", "agent-noretry"}
+    agent = kind in {"agent", "agent-auto", "agent-retry"}
     if (kind == "oneshot" or agent) and (k.isdigit() or (agent and k == "adaptive")):
         return kind, int(k) if k.isdigit() else k
     raise SystemExit(
         f"--conditions: {name!r} is not greedy, oneshot@K, agent@K, agent-auto@K, "
-        "agent-noretry@K or agent@adaptive"
+        "agent-retry@K or agent@adaptive"
     )
 
 
@@ -113,7 +113,7 @@ async def _agent(backend: Any, repo: Path, bug_id: str, policy: ScalingPolicy, k
         max_steps=12,
         test_timeout=60,
         tool_choice="auto" if kind == "agent-auto" else "required",
-        retry_unchanged=kind != "agent-noretry",
+        retry_unchanged=kind == "agent-retry",
     )
     inputs = {"repo": str(repo), "issue": corpus.issue(bug_id), "test_command": TEST_COMMAND}
     out = await build_repo_agent().ainvoke(inputs, context=ctx)

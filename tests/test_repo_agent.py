@@ -547,7 +547,7 @@ def _copy_then(repo: Path, second: str, **fields: Any) -> tuple[RepoAgentContext
 async def test_branches_that_copy_the_code_back_unchanged_try_again_in_the_same_step(
     repo: Path,
 ) -> None:
-    ctx, backend = _copy_then(repo, FIX_AS_FUNCTION)
+    ctx, backend = _copy_then(repo, FIX_AS_FUNCTION, retry_unchanged=True)
     inputs = {"repo": str(repo), "issue": corpus.issue("median-even"), "test_command": COMMAND}
     out = await build_repo_agent().ainvoke(inputs, context=ctx)
     assert out["outcome"] == "fixed", out["reason"]
@@ -566,14 +566,14 @@ async def test_a_second_try_that_fails_too_is_in_the_feedback_and_retry_can_be_o
     repo: Path,
 ) -> None:
     inputs = {"repo": str(repo), "issue": corpus.issue("median-even"), "test_command": COMMAND}
-    ctx, backend = _copy_then(repo, WRONG_FIX)
+    ctx, backend = _copy_then(repo, WRONG_FIX, retry_unchanged=True)
     out = await build_repo_agent().ainvoke(inputs, context=ctx)
     assert out["outcome"] != "fixed"
     assert len([r for r in backend.requests if not r.tools]) == 2
     feedback = next(str(m.content) for m in out["messages"] if isinstance(m, ToolMessage))
     assert "- branch 0: The edit of descstats/summary.py cannot be applied" in feedback
     assert "- branch 3: The patch applies, but" in feedback
-    ctx, backend = _copy_then(repo, FIX_AS_FUNCTION, retry_unchanged=False)
+    ctx, backend = _copy_then(repo, FIX_AS_FUNCTION)  # off by default
     out = await build_repo_agent().ainvoke(inputs, context=ctx)
     assert out["outcome"] != "fixed"
     assert len([r for r in backend.requests if not r.tools]) == 1

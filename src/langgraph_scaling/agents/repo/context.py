@@ -47,10 +47,11 @@ class RepoAgentContext(AgentContext):
     """An edit touching a protected file fails (``reject``) or loses those changes."""
     reproduce: bool = True
     """When every test passes before any edit, first write a test that fails (Agentless)."""
-    retry_unchanged: bool = True
+    retry_unchanged: bool = False
     """When no edit branch passed and some wrote the code back unchanged, as many branches
-    try once more in the same step, told that their answer changes nothing (the 0.5B
-    model's most common failed edit; see ``unchanged``)."""
+    try once more in the same step, told that their answer changes nothing (see
+    ``unchanged``). Off by default: on 24 bugs of the corpus with the 0.5B model it fixed
+    2 against 3 without it, at 1.25x the tokens in, and most retries copied again."""
     trim_edits: bool = True
     """After a verified edit, undo each of its hunks the test command passes without (one
     run without the edit, then one per hunk, at most 8; see ``trim``): filler such as
