@@ -34,13 +34,14 @@ GRACE_S = 15.0
 killed."""
 
 DISARM = b"disarm"
+"""What :meth:`Reaper.disarm` writes before closing the pipe (a bare close is a death)."""
 
 _WATCHDOG = r"""
 import os, signal, sys, time
 
 signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the owner's to handle
-targets = dict(arg.split(":") for arg in sys.argv[2:])
-grace = float(sys.argv[1])
+disarm, grace = sys.argv[1].encode(), float(sys.argv[2])
+targets = dict(arg.split(":") for arg in sys.argv[3:])
 
 def stat(pid):
     try:
@@ -75,7 +76,7 @@ def signal_all(procs, sig):
             except OSError:
                 pass
 
-if sys.stdin.buffer.read() == b"disarm":
+if sys.stdin.buffer.read() == disarm:
     sys.exit(0)
 procs = list(targets.items())
 procs += descendants([pid for pid, _ in procs])
@@ -110,7 +111,7 @@ class Reaper:
         if not targets:
             return None
         process = subprocess.Popen(
-            [sys.executable, "-I", "-c", _WATCHDOG, str(grace), *targets],
+            [sys.executable, "-I", "-c", _WATCHDOG, DISARM.decode(), str(grace), *targets],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

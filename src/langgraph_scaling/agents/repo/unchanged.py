@@ -1,10 +1,11 @@
 """A second try, in the same edit step, for branches that wrote the code back unchanged.
 
 Shown a function and asked to fix it, the embedded 0.5B model often copies it back verbatim
-(177 of 484 edit branches on the bug corpus): the edit parses, and changes nothing. When no
-branch of an edit step passed and some copied the code, as many new branches run once more
-on the same request followed by one copy and the reply that it is the code as it is, with
-the bug still in it. They are verified like any branch; their attempts join the step's
+(268 of 688 edit branches of the adaptive router on the bug corpus): the edit parses, and
+changes nothing. With ``RepoAgentContext.retry_unchanged`` (off by default: on that model
+it did not help, see docs/benchmarks.md), when no branch of an edit step passed and some
+copied the code, as many new branches run once more on the same request followed by one
+copy and the reply that it is the code as it is, with the bug still in it. They are verified like any branch; their attempts join the step's
 (numbered after its own branches), so the feedback and ``best_effort`` see them too.
 
 Example:
@@ -18,13 +19,14 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage
 
 from langgraph_scaling.agents.repo.verify import Attempt, Recorder
 from langgraph_scaling.edits import UNCHANGED
+from langgraph_scaling.refine import revision_turn
 
 __all__ = ["NUDGE", "Tries", "second_try", "unchanged"]
 
@@ -50,7 +52,7 @@ class Tries:
     attempts: list[Attempt]
     reports: list[dict[str, Any]]
     won: Attempt | None
-    retried: int = field(default=0)
+    retried: int = 0
 
     @property
     def passed(self) -> bool:
@@ -67,7 +69,7 @@ async def second_try(tries: Tries, prompt: Sequence[BaseMessage], ask: Ask) -> T
     copies = [a for a in tries.attempts if unchanged(a)]
     if tries.passed or not copies:
         return tries
-    result = await ask(len(copies), [*prompt, AIMessage(copies[0].text), HumanMessage(NUDGE)])
+    result = await ask(len(copies), [*prompt, *revision_turn(AIMessage(copies[0].text), NUDGE)])
     if result is None:
         return tries
     answer, recorder = result
