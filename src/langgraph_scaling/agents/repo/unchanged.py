@@ -5,8 +5,9 @@ Shown a function and asked to fix it, the embedded 0.5B model often copies it ba
 changes nothing. With ``RepoAgentContext.retry_unchanged`` (off by default: on that model
 it did not help, see docs/benchmarks.md), when no branch of an edit step passed and some
 copied the code, as many new branches run once more on the same request followed by one
-copy and the reply that it is the code as it is, with the bug still in it. They are verified like any branch; their attempts join the step's
-(numbered after its own branches), so the feedback and ``best_effort`` see them too.
+copy and the reply that it is the code as it is, with the bug still in it. They are
+verified like any branch; their attempts join the step's (numbered after its own
+branches), so the feedback and ``best_effort`` see them too.
 
 Example:
     >>> from langgraph_scaling.report import Verdict
