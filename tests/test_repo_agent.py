@@ -22,7 +22,8 @@ from langgraph_scaling.agents.repo import RepoAgentContext, build_repo_agent
 from langgraph_scaling.agents.repo.unchanged import NUDGE
 from langgraph_scaling.agents.repo.workspace import Workspace, summarise_output
 from langgraph_scaling.backends._protocol import Sample, SampleRequest
-from langgraph_scaling.errors import BackendError, StepFailedError
+from langgraph_scaling.errors import BackendError, ConfigError, StepFailedError
+from langgraph_scaling.sandbox import Sandbox
 from langgraph_scaling.testing import ScriptedChatModel, tool_call
 from tests._corpus import corpus
 from tests._scripted_backend import ScriptedBackend
@@ -577,3 +578,45 @@ async def test_a_second_try_that_fails_too_is_in_the_feedback_and_retry_can_be_o
     out = await build_repo_agent().ainvoke(inputs, context=ctx)
     assert out["outcome"] != "fixed"
     assert len([r for r in backend.requests if not r.tools]) == 1
+
+
+class _CountingSandbox(Sandbox):
+    """The real local sandbox, counting the runs it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(packages=("pytest",))
+        self.runs = 0
+
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        self.runs += 1
+        return await super().run(*args, **kwargs)
+
+
+def _no_shared_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: Any) -> Any:
+        raise AssertionError("a test run went to the shared sandbox")
+
+    monkeypatch.setattr("langgraph_scaling.agents.repo.workspace.shared_sandbox", refuse)
+    monkeypatch.setattr("langgraph_scaling.verifiers.patch.shared_sandbox", refuse)
+
+
+async def test_every_test_run_goes_to_the_sandbox_the_context_names(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_shared_sandbox(monkeypatch)
+    _hide_the_failing_tests(repo)
+    box = _CountingSandbox()
+    turns = [tool_call("run_tests", {}, "t1"), tool_call("edit", {"edit": "x"}, "e1")]
+    model = ScriptedChatModel(script=[REPRO, *turns, FIX])
+    out = await _run(repo, model, sandbox=box)
+    assert out["outcome"] == "fixed", out["reason"]
+    assert out["reproduction_test"] == ["tests/test_issue_reproduction.py"]
+    assert "1 failed" in _tool_results(model)[0]  # the run_tests tool ran there too
+    # start, the reproduction check, run_tests, the edit's baseline and candidate, the trim
+    assert box.runs >= 6
+
+
+def test_a_sandbox_that_is_not_one_fails_at_construction() -> None:
+    with pytest.raises(ConfigError, match=r"RepoAgentContext.sandbox='ray' .* not str"):
+        RepoAgentContext(sandbox="ray")
+    assert "sandbox" not in RepoAgentContext.model_json_schema()["properties"]

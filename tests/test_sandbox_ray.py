@@ -229,3 +229,36 @@ async def test_a_killed_worker_without_retries_raises() -> None:
             await box.run(_sleeper(token, 30))
     assert info.value.stage == "executor"
     assert await _gone(token), _left(token)
+
+
+@pytest.mark.usefixtures("cluster")
+async def test_the_repo_agent_runs_its_tests_on_ray(tmp_path: Path) -> None:
+    """A multi-step fix whose every test run (start, run_tests, the edit's check, the
+    trim) is a Ray task: the verdicts are the ones a local sandbox gives."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from langgraph_scaling import ScalingPolicy
+    from langgraph_scaling.agents.repo import RepoAgentContext, build_repo_agent
+    from langgraph_scaling.testing import ScriptedChatModel, tool_call
+    from tests._corpus import corpus
+    from tests.test_repo_agent import COMMAND, FIX
+
+    repo = corpus.materialise("median-even", tmp_path / "median-even")
+    model = ScriptedChatModel(
+        script=[tool_call("run_tests", {}, "t1"), tool_call("edit", {"edit": "x"}, "e1"), FIX]
+    )
+    box = RaySandbox(LIMITS, packages=("pytest",))
+    ctx = RepoAgentContext(
+        model=model,
+        policy=ScalingPolicy(router=1, selection="best"),
+        steps={"agent": {"max_branches": 1}},
+        sandbox=box,
+    )
+    inputs = {"repo": str(repo), "issue": corpus.issue("median-even"), "test_command": COMMAND}
+    graph = build_repo_agent(checkpointer=InMemorySaver())
+    out = await graph.ainvoke(inputs, {"configurable": {"thread_id": "ray"}}, context=ctx)
+    assert out["outcome"] == "fixed", out["reason"]
+    assert "+    return (ordered[mid - 1] + ordered[mid]) / 2" in out["diff"]
+    assert out["baseline_passed"] is False
+    shown = [str(m.content) for call in model.calls for m in call if m.type == "tool"]
+    assert any("3 failed" in text for text in shown), shown  # run_tests' output came back

@@ -98,6 +98,7 @@ async def edit_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
             timeout=ctx.test_timeout,
             protected=ctx.protected,
             protect=ctx.protect,
+            sandbox=ctx.sandbox,
         )
         model, recorder, form = _edit_model(ctx, ws, root, verifier, turn)
         plan = str(call["args"].get("edit", ""))

@@ -89,7 +89,10 @@ async def start(state: RepoState, runtime: Runtime[RepoAgentContext]) -> RepoSta
     ws = Workspace(Path(state["repo"]))
     with tempfile.TemporaryDirectory(prefix="repo-agent-") as tmp:
         run = await run_suite(
-            ws.materialise(Path(tmp) / "repo"), state["test_command"], limit_s=ctx.test_timeout
+            ws.materialise(Path(tmp) / "repo"),
+            state["test_command"],
+            limit_s=ctx.test_timeout,
+            sandbox=ctx.sandbox,
         )
     tests = suite_text(run.exit_code, run.output)
     action = steps.record(0, "run_tests", {}, tests)

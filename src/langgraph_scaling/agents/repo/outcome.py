@@ -105,7 +105,8 @@ async def trimmed(
     if not ctx.trim_edits:
         return {**ws.changes, **edit}, ""
     try:
-        done = await trim(ws, edit, state["test_command"], limit_s=ctx.test_timeout)
+        command = state["test_command"]
+        done = await trim(ws, edit, command, limit_s=ctx.test_timeout, sandbox=ctx.sandbox)
     except SandboxError as exc:  # the edit was verified: keep it, and say why it is whole
         return {**ws.changes, **edit}, f" It was not trimmed: the sandbox failed ({exc})."
     note = (

@@ -99,6 +99,7 @@ def _tools(state: RepoState, ctx: RepoAgentContext, ws: Workspace | None = None)
         state["test_command"],
         timeout=ctx.test_timeout,
         protected=ctx.protected,
+        sandbox=ctx.sandbox,
     )
 
 
@@ -201,7 +202,11 @@ async def reproduce_step(state: RepoState, ctx: RepoAgentContext) -> RepoState:
         root = ws.materialise(Path(tmp) / "repo")
         (root / path).touch()  # so that a whole-file answer for the new test parses
         check = ReproductionVerifier(
-            root, state["test_command"], test_globs=ctx.protected, timeout=ctx.test_timeout
+            root,
+            state["test_command"],
+            test_globs=ctx.protected,
+            timeout=ctx.test_timeout,
+            sandbox=ctx.sandbox,
         )
         recorder = Recorder(check)
         policy = base.model_copy(update={"verifiers": (recorder,), "vote_key": change_key(root)})

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from langchain_core.utils.json import parse_partial_json
 
 from langgraph_scaling.agents.repo.workspace import Workspace, run_suite, summarise_output
 from langgraph_scaling.edits import EditError
+from langgraph_scaling.sandbox import Sandbox
 from langgraph_scaling.verifiers.patch import DEFAULT_PROTECTED, PatchVerifier
 
 __all__ = [
@@ -206,14 +208,31 @@ def _search_code(ws: Workspace, pattern: str, path: str = "") -> str:
     return "\n".join(hits) + more
 
 
+async def _run_tests(
+    ws: Workspace, command: Sequence[str], limit_s: float, sandbox: Sandbox | None
+) -> str:
+    with tempfile.TemporaryDirectory(prefix="repo-agent-") as tmp:
+        root = ws.materialise(Path(tmp) / "repo")
+        run = await run_suite(root, command, limit_s=limit_s, sandbox=sandbox)
+    return suite_text(run.exit_code, run.output)
+
+
+async def _check_edit(ws: Workspace, edit: str, verifier: Callable[[Path], PatchVerifier]) -> str:
+    with tempfile.TemporaryDirectory(prefix="repo-agent-") as tmp:
+        verdict = await verifier(ws.materialise(Path(tmp) / "repo")).check_patch(edit)
+    return f"{'PASSED' if verdict.passed else 'FAILED'}\n{verdict.feedback}"
+
+
 def make_repo_tools(
     workspace: Workspace,
     test_command: Sequence[str],
     *,
     timeout: float = 60.0,
     protected: Sequence[str] = DEFAULT_PROTECTED,
+    sandbox: Sandbox | None = None,
 ) -> list[BaseTool]:
-    """The six tools over ``workspace``; tests run with ``test_command`` in the sandbox."""
+    """The six tools over ``workspace``; tests run with ``test_command`` in ``sandbox``
+    (default: the shared local one)."""
     command = list(test_command)
 
     def list_files(path: str = "") -> str:
@@ -230,10 +249,7 @@ def make_repo_tools(
 
     async def run_tests() -> str:
         """Run the repository's tests and show the failures and the summary line."""
-        with tempfile.TemporaryDirectory(prefix="repo-agent-") as tmp:
-            root = workspace.materialise(Path(tmp) / "repo")
-            run = await run_suite(root, command, limit_s=timeout)
-        return suite_text(run.exit_code, run.output)
+        return await _run_tests(workspace, command, timeout, sandbox)
 
     async def edit(edit: str) -> str:
         """Change the code. `edit` names the file, then SEARCH/REPLACE blocks:
@@ -246,11 +262,8 @@ def make_repo_tools(
         >>>>>>> REPLACE
         ```
         (a whole function or a unified diff also works). Never edit the tests."""
-        with tempfile.TemporaryDirectory(prefix="repo-agent-") as tmp:
-            root = workspace.materialise(Path(tmp) / "repo")
-            verifier = PatchVerifier(root, command, timeout=timeout, protected=protected)
-            verdict = await verifier.check_patch(edit)
-        return f"{'PASSED' if verdict.passed else 'FAILED'}\n{verdict.feedback}"
+        checker = partial(PatchVerifier, timeout=timeout, protected=protected, sandbox=sandbox)
+        return await _check_edit(workspace, edit, lambda root: checker(root, command))
 
     def finish(summary: str) -> str:
         """Stop: say what you found or fixed."""

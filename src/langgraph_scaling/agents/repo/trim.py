@@ -26,6 +26,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from langgraph_scaling.agents.repo.workspace import Workspace, run_suite
+from langgraph_scaling.sandbox import Sandbox
 
 __all__ = ["Hunk", "Trimmed", "hunks", "trim", "undo"]
 
@@ -63,9 +64,12 @@ def undo(before: str, after: str, undone: set[Hunk]) -> str:
     return "".join(out)
 
 
-async def _passes(ws: Workspace, command: Sequence[str], limit_s: float) -> bool:
+async def _passes(
+    ws: Workspace, command: Sequence[str], limit_s: float, sandbox: Sandbox | None
+) -> bool:
     with tempfile.TemporaryDirectory(prefix="repo-agent-trim-") as tmp:
-        run = await run_suite(ws.materialise(Path(tmp) / "repo"), command, limit_s=limit_s)
+        root = ws.materialise(Path(tmp) / "repo")
+        run = await run_suite(root, command, limit_s=limit_s, sandbox=sandbox)
     return run.passed
 
 
@@ -76,13 +80,15 @@ async def trim(
     *,
     limit_s: float = 60.0,
     max_runs: int = 8,
+    sandbox: Sandbox | None = None,
 ) -> Trimmed:
-    """Undo the hunks of ``edit`` (on top of ``ws``) that ``command`` passes without.
+    """Undo the hunks of ``edit`` (on top of ``ws``) that ``command`` passes without, each
+    run in ``sandbox`` (default: the shared local one).
 
     Raises:
         SandboxError: the sandbox could not run the tests (never read as "needed").
     """
-    if await _passes(ws, command, limit_s):  # nothing to tell the needed hunks apart by
+    if await _passes(ws, command, limit_s, sandbox):  # nothing to tell the needed hunks apart by
         return Trimmed(dict(edit), (), 1)
     kept = dict(edit)
     undone: list[str] = []
@@ -97,7 +103,8 @@ async def trim(
                 return Trimmed(kept, tuple(undone), runs)
             trial = {**kept, path: undo(before, after, done | {hunk})}
             runs += 1
-            if await _passes(Workspace(ws.repo, {**ws.changes, **trial}), command, limit_s):
+            trial_ws = Workspace(ws.repo, {**ws.changes, **trial})
+            if await _passes(trial_ws, command, limit_s, sandbox):
                 done.add(hunk)
                 kept = trial
                 i1, i2, j1, j2 = hunk

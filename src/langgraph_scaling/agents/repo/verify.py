@@ -33,6 +33,7 @@ from langgraph_scaling.agents.repo.tools import suite_text
 from langgraph_scaling.agents.repo.workspace import Workspace, run_suite
 from langgraph_scaling.edits import EditError, matches_any, parse_edits
 from langgraph_scaling.report import Candidate, Verdict
+from langgraph_scaling.sandbox import Sandbox
 from langgraph_scaling.selection.keys import VoteKeyFn, compute_key, source_key, tool_calls_key
 from langgraph_scaling.verifiers.protocol import Verifier, VerifyContext
 
@@ -105,6 +106,7 @@ class ReproductionVerifier:
         test_command: the command that runs the tests.
         test_globs: the files a reproduction test may add or change.
         timeout: seconds the test command may take.
+        sandbox: where the tests run (default: the shared local sandbox).
     """
 
     name = "reproduces_issue"
@@ -116,11 +118,13 @@ class ReproductionVerifier:
         *,
         test_globs: Sequence[str],
         timeout: float = 60.0,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.root = root
         self.command = list(test_command)
         self.test_globs = tuple(test_globs)
         self.timeout = timeout
+        self.sandbox = sandbox
 
     def _fail(self, feedback: str, **details: object) -> Verdict:
         return Verdict(
@@ -140,7 +144,10 @@ class ReproductionVerifier:
         ws = Workspace(self.root, {c.path: c.after for c in edits.changes})
         with tempfile.TemporaryDirectory(prefix="repo-agent-repro-") as tmp:
             run = await run_suite(
-                ws.materialise(Path(tmp) / "repo"), self.command, limit_s=self.timeout
+                ws.materialise(Path(tmp) / "repo"),
+                self.command,
+                limit_s=self.timeout,
+                sandbox=self.sandbox,
             )
         details = {
             "files": list(edits.paths),

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from langgraph_scaling.edits import FileChange, safe_path, unified_diff
-from langgraph_scaling.sandbox import SandboxLimits
+from langgraph_scaling.sandbox import Sandbox, SandboxLimits
 from langgraph_scaling.verifiers import shared_sandbox
 from langgraph_scaling.verifiers.pytest_summary import SUMMARY_LINE, failing_tests
 
@@ -120,14 +120,17 @@ class SuiteRun:
         return self.exit_code == 0
 
 
-async def run_suite(root: Path, command: Sequence[str], *, limit_s: float = 60.0) -> SuiteRun:
+async def run_suite(
+    root: Path, command: Sequence[str], *, limit_s: float = 60.0, sandbox: Sandbox | None = None
+) -> SuiteRun:
     """Run ``command`` in a sandboxed copy of ``root`` (the tests cannot touch ``root``),
-    for at most ``limit_s`` seconds.
+    for at most ``limit_s`` seconds, in ``sandbox`` (default: a shared local one that shows
+    pytest; e.g. a ``RaySandbox`` runs it on a cluster).
 
     Raises:
         SandboxError: the sandbox could not run at all (never a test failure).
     """
-    box = shared_sandbox(("pytest",))
+    box = sandbox or shared_sandbox(("pytest",))
     limits = SandboxLimits(timeout_s=limit_s, cpu_seconds=int(limit_s) + 1, max_file_mb=256)
     result = await box.run(
         [box.python, "-c", _IN_REPO, *command], files={"repo": root}, limits=limits
