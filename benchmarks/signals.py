@@ -29,6 +29,7 @@ judge. Usage::
 
     .venv/bin/python benchmarks/signals.py          # pure: about a minute, no model
     .venv/bin/python benchmarks/signals.py --compare combined "+ behaviour"  # where they part
+    .venv/bin/python benchmarks/signals.py --pool A.json B.json --out AB.json  # merged seeds
 """
 
 from __future__ import annotations
@@ -240,15 +241,35 @@ def table(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def merge(pools: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Pools of other seeds for the same problems as one: the samples of each row in order.
+
+    Only rows in every pool are kept; the greedy answer, prompt and generated-test cost are
+    the first pool's (the generated tests are greedy, so each pool made the same ones where
+    ``same_generated_tests`` counts them the same length)."""
+    first, *rest = pools
+    keys = [k for k in first["pool"] if all(k in p["pool"] for p in rest)]
+    merged: dict[str, Any] = {}
+    for key in keys:
+        rows = [p["pool"][key] for p in pools]
+        samples = [s for r in rows for s in r["samples"]]
+        same = all(r["gen_tokens"] == rows[0]["gen_tokens"] for r in rows)
+        merged[key] = rows[0] | {"samples": samples, "same_generated_tests": same}
+    n = sum(p["meta"]["n"] for p in pools)
+    meta = first["meta"] | {"merged": [p["meta"] for p in pools], "n": n}
+    return {"meta": meta, "pool": merged}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--pool", default=str(POOL))
+    p.add_argument("--pool", nargs="+", default=[str(POOL)], help="several: merged (seeds)")
     p.add_argument("--out", default=str(OUT))
     p.add_argument("--repeats", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--compare", nargs=2, metavar="RULE", help="problems where two rules differ")
     args = p.parse_args(argv)
-    data = _pool.load(Path(args.pool))
+    loaded = [_pool.load(Path(f)) for f in args.pool]
+    data = merge(loaded) if len(loaded) > 1 else loaded[0]
     res: dict[str, Any] = {"meta": data["meta"] | {"repeats": args.repeats}, "conditions": {}}
     for cond in CONDITIONS:
         rows = [r for r in data["pool"].values() if r["condition"] == cond]

@@ -16,6 +16,10 @@ engine and in the sandbox:
 The pool is saved after every problem; ``--extend`` resumes. Usage::
 
     .venv/bin/python benchmarks/signals_pool.py --tasks 0-39 --n 16
+
+A second pool with ``--seed 8 --out ...`` draws seeds 8-15: new samples of the same
+problems (to check a rule chosen on the first pool), and with the first, a pool of 16
+(``signals.py --pool A B`` merges them).
 """
 
 from __future__ import annotations
@@ -125,9 +129,11 @@ async def _record(
     }
 
 
-async def _problem(backend: Any, task: CodingTask, hidden: dict[str, Any], n: int) -> dict:
+async def _problem(
+    backend: Any, task: CodingTask, hidden: dict[str, Any], n: int, seed: int
+) -> dict:
     t0 = time.monotonic()
-    pooled = await step(backend, task, n, 0.8, 0, logprobs=5, max_concurrency=2)
+    pooled = await step(backend, task, n, 0.8, seed, logprobs=5, max_concurrency=2)
     greedy = await step(backend, task, 1, 0.0, 0, logprobs=5, max_concurrency=2)
     t_sample = time.monotonic() - t0
     gen = GeneratedTestsVerifier(backend, entry_point=task.entry_point)
@@ -171,6 +177,7 @@ async def sample(args: argparse.Namespace) -> None:
         "machine": machine(),
         "model": "embedded Qwen2.5-Coder-0.5B-Instruct (in-process vLLM, CPU)",
         "n": n,
+        "seed": args.seed,
         "temperature": 0.8,
         "logprobs": 5,
     }
@@ -182,7 +189,7 @@ async def sample(args: argparse.Namespace) -> None:
                 key = f"{task.id}|{condition}"
                 if key in data["pool"] or (args.deadline and time.time() > args.deadline):
                     continue
-                row = await _problem(backend, condition_task(task, condition), hidden, n)
+                row = await _problem(backend, condition_task(task, condition), hidden, n, args.seed)
                 data["pool"][key] = row | {"task_id": task.id, "condition": condition}
                 _pool.save(data, out)
                 solved = sum(s["hidden_passed"] for s in row["samples"])
@@ -195,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tasks", default="0-39")
     p.add_argument("--n", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0, help="seed of branch 0 (branch i: seed + i)")
     p.add_argument("--out", default=str(POOL))
     p.add_argument("--extend", action="store_true", help="keep and skip rows already sampled")
     p.add_argument("--deadline", type=float, default=0.0, help="unix time to stop starting")
