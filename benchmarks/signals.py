@@ -55,6 +55,7 @@ from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.routing import AdaptiveRouter, RouterSignals
 from langgraph_scaling.selection import select
 from langgraph_scaling.selection.lexicographic import COMBINED, lexicographic
+from langgraph_scaling.tasks import parse_task_ids
 from langgraph_scaling.verifiers.generated_tests import GENERATED_TESTS
 from langgraph_scaling.verifiers.protocol import VerifyContext
 
@@ -131,19 +132,26 @@ def _pick(method: Any, subset: Sequence[dict[str, Any]], signals: Any, key: str)
 
 
 def adaptive(
-    row: dict[str, Any], order: Sequence[int], visible: bool, *, greedy_first: bool = False
+    row: dict[str, Any],
+    order: Sequence[int],
+    visible: bool,
+    *,
+    greedy_first: bool = False,
+    most: int | None = None,
 ) -> tuple[bool, int]:
     """The adaptive router over ``order``: (hidden result of the winner, samples used).
 
     With ``greedy_first`` the schedule starts with one branch, the greedy answer (what
-    ``ScalingPolicy(greedy_first=True)`` makes wave 0's branch 0), then the samples."""
+    ``ScalingPolicy(greedy_first=True)`` makes wave 0's branch 0), then the samples; the
+    waves stop at ``most`` samples (default: all the pool has)."""
     pool = (
         [row["greedy"], *(row["samples"][j] for j in order)]
         if greedy_first
         else [row["samples"][j] for j in order]
     )
     first = (1,) if greedy_first else ()
-    schedule = (*first, *(k for k in ALL_KS[1:] if k <= len(pool)))
+    cap = min(len(pool), most or len(pool))
+    schedule = (*first, *(k for k in ALL_KS[1:] if k <= cap))
     policy = ScalingPolicy(router=AdaptiveRouter(schedule=schedule), selection=COMBINED)
     decision = policy.router.decide(RouterSignals(has_verifiers=visible), policy.budget)
     st = StepState(policy, "propose", VerifyContext(), lambda _: None, None)
@@ -164,7 +172,9 @@ def adaptive(
     return bool(pool[winner.index]["hidden_passed"]), used
 
 
-def analyse_condition(rows: Sequence[dict[str, Any]], repeats: int, seed: int) -> dict[str, Any]:
+def analyse_condition(
+    rows: Sequence[dict[str, Any]], repeats: int, seed: int, most: int | None = None
+) -> dict[str, Any]:
     rng = random.Random(seed)
     KS = tuple(k for k in ALL_KS if k <= min(len(r["samples"]) for r in rows))
     acc = {m: dict.fromkeys(KS, 0.0) for m in [*METHODS, *GREEDY_FIRST]}
@@ -190,7 +200,7 @@ def analyse_condition(rows: Sequence[dict[str, Any]], repeats: int, seed: int) -
                     cost[name][k] += _cost(row, g, extras) + row["prompt_tokens"]
             for name, greedy_first in ADAPTIVE.items():
                 visible = row["condition"] == "visible"
-                right, used = adaptive(row, order, visible, greedy_first=greedy_first)
+                right, used = adaptive(row, order, visible, greedy_first=greedy_first, most=most)
                 ada[name]["accuracy"] += right
                 ada[name]["samples"] += used
         top[row["task_id"]] = {m: (acc[m][KS[-1]] - before[m]) / repeats for m in acc}
@@ -198,6 +208,7 @@ def analyse_condition(rows: Sequence[dict[str, Any]], repeats: int, seed: int) -
     greedy = [r["greedy"] for r in rows]
     return {
         "problems": len(rows),
+        "keys_disagree": sum(r.get("keys_disagree", 0) for r in rows),  # merged pools only
         "ks": list(KS),
         "greedy": sum(g["hidden_passed"] for g in greedy) / len(greedy),
         "oracle": {k: oracle[k] / len(rows) for k in KS},
@@ -245,16 +256,21 @@ def merge(pools: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Pools of other seeds for the same problems as one: the samples of each row in order.
 
     Only rows in every pool are kept; the greedy answer, prompt and generated-test cost are
-    the first pool's (the generated tests are greedy, so each pool made the same ones where
-    ``same_generated_tests`` counts them the same length)."""
+    the first pool's. Each pool generated its own tests (greedily, so normally the same
+    ones); ``keys_disagree`` counts answers of the same text whose behaviour keys differ
+    between pools (outputs on other generated tests), 0 when the tests were the same."""
     first, *rest = pools
     keys = [k for k in first["pool"] if all(k in p["pool"] for p in rest)]
     merged: dict[str, Any] = {}
     for key in keys:
         rows = [p["pool"][key] for p in pools]
         samples = [s for r in rows for s in r["samples"]]
-        same = all(r["gen_tokens"] == rows[0]["gen_tokens"] for r in rows)
-        merged[key] = rows[0] | {"samples": samples, "same_generated_tests": same}
+        by_text: dict[str, set[str]] = {}
+        for s in [*samples, *(r["greedy"] for r in rows)]:
+            if s["status"] == "ok":
+                by_text.setdefault(s["text"], set()).add(s["behavior_key"])
+        disagree = sum(len(k) > 1 for k in by_text.values())
+        merged[key] = rows[0] | {"samples": samples, "keys_disagree": disagree}
     n = sum(p["meta"]["n"] for p in pools)
     meta = first["meta"] | {"merged": [p["meta"] for p in pools], "n": n}
     return {"meta": meta, "pool": merged}
@@ -267,14 +283,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--compare", nargs=2, metavar="RULE", help="problems where two rules differ")
+    p.add_argument("--tasks", help="only these problems (e.g. 0-21)")
+    p.add_argument("--adaptive-max", type=int, help="samples the adaptive rows may reach")
     args = p.parse_args(argv)
     loaded = [_pool.load(Path(f)) for f in args.pool]
     data = merge(loaded) if len(loaded) > 1 else loaded[0]
-    res: dict[str, Any] = {"meta": data["meta"] | {"repeats": args.repeats}, "conditions": {}}
+    meta = data["meta"] | {"repeats": args.repeats, "tasks": args.tasks,
+                           "adaptive_max": args.adaptive_max}  # fmt: skip
+    res: dict[str, Any] = {"meta": meta, "conditions": {}}
+    wanted = {f"HumanEval/{i}" for i in parse_task_ids(args.tasks)} if args.tasks else None
     for cond in CONDITIONS:
         rows = [r for r in data["pool"].values() if r["condition"] == cond]
+        rows = [r for r in rows if wanted is None or r["task_id"] in wanted]
         if rows:
-            res["conditions"][cond] = analyse_condition(rows, args.repeats, args.seed)
+            res["conditions"][cond] = analyse_condition(
+                rows, args.repeats, args.seed, args.adaptive_max
+            )
     Path(args.out).write_text(json.dumps(res, indent=1), encoding="utf-8")
     print(table(res))
     if args.compare:
