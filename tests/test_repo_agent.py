@@ -23,7 +23,7 @@ from langgraph_scaling.agents.repo.unchanged import NUDGE
 from langgraph_scaling.agents.repo.workspace import Workspace, summarise_output
 from langgraph_scaling.backends._protocol import Sample, SampleRequest
 from langgraph_scaling.errors import BackendError, ConfigError, StepFailedError
-from langgraph_scaling.sandbox import Sandbox
+from langgraph_scaling.sandbox import Sandbox, SandboxLimits
 from langgraph_scaling.testing import ScriptedChatModel, tool_call
 from tests._corpus import corpus
 from tests._scripted_backend import ScriptedBackend
@@ -581,14 +581,14 @@ async def test_a_second_try_that_fails_too_is_in_the_feedback_and_retry_can_be_o
 
 
 class _CountingSandbox(Sandbox):
-    """The real local sandbox, counting the runs it is given."""
+    """The real local sandbox, keeping the limits of each run it is given."""
 
     def __init__(self) -> None:
-        super().__init__(packages=("pytest",))
-        self.runs = 0
+        super().__init__(SandboxLimits(memory_mb=1536), packages=("pytest",))
+        self.limits_of_runs: list[SandboxLimits] = []
 
     async def run(self, *args: Any, **kwargs: Any) -> Any:
-        self.runs += 1
+        self.limits_of_runs.append(kwargs["limits"])
         return await super().run(*args, **kwargs)
 
 
@@ -612,8 +612,9 @@ async def test_every_test_run_goes_to_the_sandbox_the_context_names(
     assert out["outcome"] == "fixed", out["reason"]
     assert out["reproduction_test"] == ["tests/test_issue_reproduction.py"]
     assert "1 failed" in _tool_results(model)[0]  # the run_tests tool ran there too
-    # start, the reproduction check, run_tests, the edit's baseline and candidate, the trim
-    assert box.runs >= 6
+    # start, the reproduction check, run_tests, the edit branch's check, 2 trim runs
+    assert len(box.limits_of_runs) == 6
+    assert {limits.memory_mb for limits in box.limits_of_runs} == {1536}  # the box's own
 
 
 def test_a_sandbox_that_is_not_one_fails_at_construction() -> None:

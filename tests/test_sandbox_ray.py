@@ -232,17 +232,20 @@ async def test_a_killed_worker_without_retries_raises() -> None:
 
 
 @pytest.mark.usefixtures("cluster")
-async def test_the_repo_agent_runs_its_tests_on_ray(tmp_path: Path) -> None:
+async def test_the_repo_agent_runs_its_tests_on_ray(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A multi-step fix whose every test run (start, run_tests, the edit's check, the
-    trim) is a Ray task: the verdicts are the ones a local sandbox gives."""
+    trim) is a Ray task."""
     from langgraph.checkpoint.memory import InMemorySaver
 
     from langgraph_scaling import ScalingPolicy
     from langgraph_scaling.agents.repo import RepoAgentContext, build_repo_agent
     from langgraph_scaling.testing import ScriptedChatModel, tool_call
     from tests._corpus import corpus
-    from tests.test_repo_agent import COMMAND, FIX
+    from tests.test_repo_agent import COMMAND, FIX, _no_shared_sandbox
 
+    _no_shared_sandbox(monkeypatch)  # a run that does not go to Ray fails the test
     repo = corpus.materialise("median-even", tmp_path / "median-even")
     model = ScriptedChatModel(
         script=[tool_call("run_tests", {}, "t1"), tool_call("edit", {"edit": "x"}, "e1"), FIX]

@@ -41,13 +41,28 @@ from langgraph_scaling.verifiers._trusted import (
 from langgraph_scaling.verifiers.protocol import VerifyContext
 from langgraph_scaling.verifiers.pytest_summary import failing_tests, summary_lines
 
-__all__ = ["DEFAULT_PROTECTED", "PatchVerifier"]
+__all__ = ["DEFAULT_PROTECTED", "PatchVerifier", "repo_limits"]
 
 DEFAULT_PROTECTED = ("tests/**", "test/**", "test_*.py", "*_test.py", "conftest.py")
 """Test files a patch may not change: test folders, pytest's file patterns, conftest.py."""
 
 # A repository's tests usually run under pytest: the default sandbox shows it (and only it).
 _PYTEST = ("pytest",) if importlib.util.find_spec("pytest") else ()
+
+
+_REPO_FILE_MB = 256
+
+
+def repo_limits(base: SandboxLimits) -> SandboxLimits:
+    """``base`` with room for a repository's files: ``max_file_mb`` at least 256.
+
+    Example:
+        >>> repo_limits(SandboxLimits(memory_mb=4096)).max_file_mb
+        256
+    """
+    if base.max_file_mb is None or base.max_file_mb >= _REPO_FILE_MB:
+        return base
+    return base.model_copy(update={"max_file_mb": _REPO_FILE_MB})
 
 
 class PatchVerifier:
@@ -60,7 +75,8 @@ class PatchVerifier:
         target_tests: tests the patch should make pass (e.g. ``tests/test_x.py::test_y``).
         regression_tests: tests that passed before and must keep passing.
         timeout: seconds each test command may take.
-        limits: sandbox limits (the deadline grows with the number of tests).
+        limits: sandbox limits (default: the sandbox's own, with room for 256 MB files); the
+            deadline and CPU time come from ``timeout`` and grow with the number of tests.
         sandbox: the sandbox to run in (defaults to a shared one that shows pytest, when it
             is installed, and no other package: pass ``Sandbox(packages=[...])`` when the
             repository's tests need more).
@@ -112,7 +128,7 @@ class PatchVerifier:
         self._baseline_lock = anyio.Lock()
         self.repo = Path(repo).resolve()
         self.timeout = timeout
-        self.limits = limits or SandboxLimits(max_file_mb=256)
+        self.limits = limits or repo_limits(sandbox.limits if sandbox else SandboxLimits())
         self.sandbox = sandbox
         cmd = list(test_command)
         named = [("target", t) for t in target_tests] + [

@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from langgraph_scaling.edits import FileChange, safe_path, unified_diff
-from langgraph_scaling.sandbox import Sandbox, SandboxLimits
+from langgraph_scaling.sandbox import Sandbox
 from langgraph_scaling.verifiers import shared_sandbox
+from langgraph_scaling.verifiers.patch import repo_limits
 from langgraph_scaling.verifiers.pytest_summary import SUMMARY_LINE, failing_tests
 
 __all__ = ["SuiteRun", "Workspace", "failing_tests", "run_suite", "summarise_output"]
@@ -125,13 +126,16 @@ async def run_suite(
 ) -> SuiteRun:
     """Run ``command`` in a sandboxed copy of ``root`` (the tests cannot touch ``root``),
     for at most ``limit_s`` seconds, in ``sandbox`` (default: a shared local one that shows
-    pytest; e.g. a ``RaySandbox`` runs it on a cluster).
+    pytest; e.g. a ``RaySandbox`` runs it on a cluster) under its own limits (memory...)
+    but for the time, which ``limit_s`` sets, and files of up to 256 MB.
 
     Raises:
         SandboxError: the sandbox could not run at all (never a test failure).
     """
     box = sandbox or shared_sandbox(("pytest",))
-    limits = SandboxLimits(timeout_s=limit_s, cpu_seconds=int(limit_s) + 1, max_file_mb=256)
+    limits = repo_limits(box.limits).model_copy(
+        update={"timeout_s": limit_s, "cpu_seconds": int(limit_s) + 1}
+    )
     result = await box.run(
         [box.python, "-c", _IN_REPO, *command], files={"repo": root}, limits=limits
     )
