@@ -108,7 +108,7 @@ async def test_a_sandbox_that_cannot_run_raises(
     async def broken(*_: object, **__: object) -> None:
         raise SandboxError("the sandbox could not start")
 
-    monkeypatch.setattr(trim_module, "run_suite", broken)
+    monkeypatch.setattr(trim_module, "run_in_copy", broken)
     ws = Workspace(repo)
     original = ws.read(MODULE)
     assert original is not None
@@ -156,7 +156,7 @@ async def test_a_sandbox_failure_while_trimming_keeps_the_verified_edit_and_says
     async def broken(*_: object, **__: object) -> None:
         raise SandboxError("the sandbox could not start")
 
-    monkeypatch.setattr(trim_module, "run_suite", broken)  # trimming only; the verifier runs
+    monkeypatch.setattr(trim_module, "run_in_copy", broken)  # trimming only; the verifier runs
     out = await _agent(repo)
     assert out["outcome"] == "fixed", out["reason"]
     assert "Mode." in str(out["diff"])

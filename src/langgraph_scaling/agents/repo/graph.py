@@ -17,7 +17,6 @@ Example:
 from __future__ import annotations
 
 import operator
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -31,7 +30,7 @@ from langgraph_scaling.agents.repo.context import RepoAgentContext
 from langgraph_scaling.agents.repo.edit import edit_step
 from langgraph_scaling.agents.repo.prompts import opening
 from langgraph_scaling.agents.repo.tools import suite_text
-from langgraph_scaling.agents.repo.workspace import Workspace, run_suite
+from langgraph_scaling.agents.repo.workspace import Workspace, run_in_copy
 from langgraph_scaling.edits import safe_path
 
 __all__ = ["Outcome", "RepoState", "build_repo_agent"]
@@ -87,13 +86,8 @@ async def start(state: RepoState, runtime: Runtime[RepoAgentContext]) -> RepoSta
     """Run the tests once; open the conversation with the issue, the files and the result."""
     ctx = _ctx(runtime)
     ws = Workspace(Path(state["repo"]))
-    with tempfile.TemporaryDirectory(prefix="repo-agent-") as tmp:
-        run = await run_suite(
-            ws.materialise(Path(tmp) / "repo"),
-            state["test_command"],
-            limit_s=ctx.test_timeout,
-            sandbox=ctx.sandbox,
-        )
+    command = state["test_command"]
+    run = await run_in_copy(ws, command, limit_s=ctx.test_timeout, sandbox=ctx.sandbox)
     tests = suite_text(run.exit_code, run.output)
     action = steps.record(0, "run_tests", {}, tests)
     update: RepoState = {

@@ -41,7 +41,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.json import parse_partial_json
 
-from langgraph_scaling.agents.repo.workspace import Workspace, run_suite, summarise_output
+from langgraph_scaling.agents.repo.workspace import Workspace, run_in_copy, summarise_output
 from langgraph_scaling.edits import EditError
 from langgraph_scaling.sandbox import Sandbox
 from langgraph_scaling.verifiers.patch import DEFAULT_PROTECTED, PatchVerifier
@@ -208,15 +208,6 @@ def _search_code(ws: Workspace, pattern: str, path: str = "") -> str:
     return "\n".join(hits) + more
 
 
-async def _run_tests(
-    ws: Workspace, command: Sequence[str], limit_s: float, sandbox: Sandbox | None
-) -> str:
-    with tempfile.TemporaryDirectory(prefix="repo-agent-") as tmp:
-        root = ws.materialise(Path(tmp) / "repo")
-        run = await run_suite(root, command, limit_s=limit_s, sandbox=sandbox)
-    return suite_text(run.exit_code, run.output)
-
-
 async def _check_edit(ws: Workspace, edit: str, verifier: Callable[[Path], PatchVerifier]) -> str:
     with tempfile.TemporaryDirectory(prefix="repo-agent-") as tmp:
         verdict = await verifier(ws.materialise(Path(tmp) / "repo")).check_patch(edit)
@@ -249,7 +240,8 @@ def make_repo_tools(
 
     async def run_tests() -> str:
         """Run the repository's tests and show the failures and the summary line."""
-        return await _run_tests(workspace, command, timeout, sandbox)
+        run = await run_in_copy(workspace, command, limit_s=timeout, sandbox=sandbox)
+        return suite_text(run.exit_code, run.output)
 
     async def edit(edit: str) -> str:
         """Change the code. `edit` names the file, then SEARCH/REPLACE blocks:

@@ -19,13 +19,11 @@ Example:
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from pathlib import Path
 
-from langgraph_scaling.agents.repo.workspace import Workspace, run_suite
+from langgraph_scaling.agents.repo.workspace import Workspace, run_in_copy
 from langgraph_scaling.sandbox import Sandbox
 
 __all__ = ["Hunk", "Trimmed", "hunks", "trim", "undo"]
@@ -67,10 +65,7 @@ def undo(before: str, after: str, undone: set[Hunk]) -> str:
 async def _passes(
     ws: Workspace, command: Sequence[str], limit_s: float, sandbox: Sandbox | None
 ) -> bool:
-    with tempfile.TemporaryDirectory(prefix="repo-agent-trim-") as tmp:
-        root = ws.materialise(Path(tmp) / "repo")
-        run = await run_suite(root, command, limit_s=limit_s, sandbox=sandbox)
-    return run.passed
+    return (await run_in_copy(ws, command, limit_s=limit_s, sandbox=sandbox)).passed
 
 
 async def trim(

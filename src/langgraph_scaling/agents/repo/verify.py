@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -30,7 +29,7 @@ from pathlib import Path
 import anyio
 
 from langgraph_scaling.agents.repo.tools import suite_text
-from langgraph_scaling.agents.repo.workspace import Workspace, run_suite
+from langgraph_scaling.agents.repo.workspace import Workspace, run_in_copy
 from langgraph_scaling.edits import EditError, matches_any, parse_edits
 from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.sandbox import Sandbox
@@ -142,13 +141,7 @@ class ReproductionVerifier:
             why = f"A reproduction test may only add test files; it changes {', '.join(other)}."
             return self._fail(why, files=list(edits.paths))
         ws = Workspace(self.root, {c.path: c.after for c in edits.changes})
-        with tempfile.TemporaryDirectory(prefix="repo-agent-repro-") as tmp:
-            run = await run_suite(
-                ws.materialise(Path(tmp) / "repo"),
-                self.command,
-                limit_s=self.timeout,
-                sandbox=self.sandbox,
-            )
+        run = await run_in_copy(ws, self.command, limit_s=self.timeout, sandbox=self.sandbox)
         details = {
             "files": list(edits.paths),
             "exit_code": run.exit_code,

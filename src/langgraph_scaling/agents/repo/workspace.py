@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,14 @@ from langgraph_scaling.verifiers import shared_sandbox
 from langgraph_scaling.verifiers.patch import repo_limits
 from langgraph_scaling.verifiers.pytest_summary import SUMMARY_LINE, failing_tests
 
-__all__ = ["SuiteRun", "Workspace", "failing_tests", "run_suite", "summarise_output"]
+__all__ = [
+    "SuiteRun",
+    "Workspace",
+    "failing_tests",
+    "run_in_copy",
+    "run_suite",
+    "summarise_output",
+]
 
 _SKIP_DIRS = {".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv"}
 _BLOCK = re.compile(r"^_{3,} (.+?) _{3,}$")
@@ -143,6 +151,15 @@ async def run_suite(
     if result.limit_hit:
         output += f"\n[stopped: {result.limit_hit} limit hit after {limit_s:g} s]"
     return SuiteRun(result.exit_code, output, failing_tests(output), result.limit_hit)
+
+
+async def run_in_copy(
+    ws: Workspace, command: Sequence[str], *, limit_s: float = 60.0, sandbox: Sandbox | None = None
+) -> SuiteRun:
+    """:func:`run_suite` on ``ws`` as it would be committed, materialised in a temp dir."""
+    with tempfile.TemporaryDirectory(prefix="repo-agent-") as tmp:
+        root = ws.materialise(Path(tmp) / "repo")
+        return await run_suite(root, command, limit_s=limit_s, sandbox=sandbox)
 
 
 def summarise_output(output: str, *, limit: int = 2500) -> str:
