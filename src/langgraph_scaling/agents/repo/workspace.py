@@ -135,7 +135,7 @@ async def run_suite(
     """Run ``command`` in a sandboxed copy of ``root`` (the tests cannot touch ``root``),
     for at most ``limit_s`` seconds, in ``sandbox`` (default: a shared local one that shows
     pytest; e.g. a ``RaySandbox`` runs it on a cluster) under its own limits (memory...)
-    but for the time, which ``limit_s`` sets, and files of up to 256 MB.
+    but for the time, which ``limit_s`` sets, and the file size, at least 256 MB.
 
     Raises:
         SandboxError: the sandbox could not run at all (never a test failure).
