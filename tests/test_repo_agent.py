@@ -19,6 +19,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from langgraph_scaling import ScalingPolicy
 from langgraph_scaling.agents.repo import RepoAgentContext, build_repo_agent
+from langgraph_scaling.agents.repo.tools import make_repo_tools
 from langgraph_scaling.agents.repo.unchanged import NUDGE
 from langgraph_scaling.agents.repo.workspace import Workspace, summarise_output
 from langgraph_scaling.backends._protocol import Sample, SampleRequest
@@ -621,3 +622,17 @@ def test_a_sandbox_that_is_not_one_fails_at_construction() -> None:
     with pytest.raises(ConfigError, match=r"RepoAgentContext.sandbox='ray' .* not str"):
         RepoAgentContext(sandbox="ray")
     assert "sandbox" not in RepoAgentContext.model_json_schema()["properties"]
+
+
+async def test_the_edit_tool_checks_an_edit_in_the_given_sandbox_without_applying_it(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_shared_sandbox(monkeypatch)
+    box = _CountingSandbox()
+    tools = {t.name: t for t in make_repo_tools(Workspace(repo), COMMAND, sandbox=box)}
+    passed = await tools["edit"].ainvoke({"edit": FIX})
+    refused = await tools["edit"].ainvoke({"edit": EDITS_TESTS})
+    assert passed.startswith("PASSED"), passed
+    assert refused.startswith("FAILED") and "protected test files" in refused
+    assert len(box.limits_of_runs) == 1  # the refused edit never reached the sandbox
+    assert "// 2" in (repo / MODULE).read_text()

@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -208,9 +207,22 @@ def _search_code(ws: Workspace, pattern: str, path: str = "") -> str:
     return "\n".join(hits) + more
 
 
-async def _check_edit(ws: Workspace, edit: str, verifier: Callable[[Path], PatchVerifier]) -> str:
+async def _check_edit(
+    ws: Workspace,
+    edit: str,
+    command: Sequence[str],
+    *,
+    limit_s: float,
+    protected: Sequence[str],
+    sandbox: Sandbox | None,
+) -> str:
+    """``edit`` checked by a :class:`PatchVerifier` on a copy of ``ws``."""
     with tempfile.TemporaryDirectory(prefix="repo-agent-") as tmp:
-        verdict = await verifier(ws.materialise(Path(tmp) / "repo")).check_patch(edit)
+        root = ws.materialise(Path(tmp) / "repo")
+        verifier = PatchVerifier(
+            root, command, timeout=limit_s, protected=protected, sandbox=sandbox
+        )
+        verdict = await verifier.check_patch(edit)
     return f"{'PASSED' if verdict.passed else 'FAILED'}\n{verdict.feedback}"
 
 
@@ -254,8 +266,9 @@ def make_repo_tools(
         >>>>>>> REPLACE
         ```
         (a whole function or a unified diff also works). Never edit the tests."""
-        checker = partial(PatchVerifier, timeout=timeout, protected=protected, sandbox=sandbox)
-        return await _check_edit(workspace, edit, lambda root: checker(root, command))
+        return await _check_edit(
+            workspace, edit, command, limit_s=timeout, protected=protected, sandbox=sandbox
+        )
 
     def finish(summary: str) -> str:
         """Stop: say what you found or fixed."""
