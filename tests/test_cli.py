@@ -102,6 +102,24 @@ def test_broken_sandbox_stops_the_eval_before_the_engine_starts(tmp_path: Path) 
     assert not (tmp_path / "eval.json").exists()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--humaneval", "0", "--sandbox-python", "/nonexistent/python"], "/nonexistent/python"),
+        (["--repo", ".", "--issue", "x", "--sandbox-python", "/nonexistent/py"], "/nonexistent/py"),
+        (["--humaneval", "0", "--ray-address", "127.0.0.1:9"], "127.0.0.1:9"),
+    ],
+    ids=["function-task", "repo", "ray-nothing-listens"],
+)
+def test_broken_sandbox_stops_solve_before_the_engine_starts(args: list[str], named: str) -> None:
+    done = run_cli("solve", *args)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: The sandbox cannot run programs, so no task could")
+    assert named in done.stderr and "Traceback" not in done.stderr
+    assert "starting the engine" not in done.stdout
+
+
 VLLM_NOISE = re.compile(
     r"\b(WARNING|INFO|DEBUG)\b|Warning|nanobind|EngineDeadError|Traceback|Triton|"
     r"pid=\d+|Loading safetensors",

@@ -9,6 +9,7 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -265,3 +266,41 @@ async def test_the_repo_agent_runs_its_tests_on_ray(
     assert out["baseline_passed"] is False
     shown = [str(m.content) for call in model.calls for m in call if m.type == "tool"]
     assert any("3 failed" in text for text in shown), shown  # run_tests' output came back
+
+
+@pytest.mark.usefixtures("cluster")
+def test_solve_runs_the_repo_tests_on_ray(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``solve --ray-address``: the preflight and every test run go to the cluster."""
+    import langgraph_scaling.cli as cli
+    from langgraph_scaling.testing import ScriptedChatModel, tool_call
+    from tests._corpus import corpus
+    from tests.test_repo_agent import COMMAND, FIX, _no_shared_sandbox
+
+    _no_shared_sandbox(monkeypatch)
+    monkeypatch.setattr("langgraph_scaling.verifiers.unit_test.shared_sandbox", _refuse)
+    made: list[object] = []
+    real_sandbox = cli._sandbox
+
+    def sandbox(*args: Any, **kwargs: Any) -> object:
+        made.append(real_sandbox(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(cli, "_sandbox", sandbox)
+    monkeypatch.setattr(cli, "_backend", lambda args: model)
+    monkeypatch.setenv("COLUMNS", "200")
+    repo = corpus.materialise("median-even", tmp_path / "median-even")
+    model = ScriptedChatModel(script=[tool_call("edit", {"edit": "x"}, "e1"), FIX])
+    argv = ["solve", "--repo", str(repo), "--issue", corpus.issue("median-even")]
+    argv += ["--test-command", " ".join(COMMAND), "--policy", "best@1", "--ray-address", "auto"]
+    code = cli.main([*argv, "--apply"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Outcome: fixed" in out and f"Applied to {repo}." in out
+    (box,) = made
+    assert isinstance(box, RaySandbox) and box.packages == ("pytest",)
+
+
+def _refuse(*_: object) -> object:
+    raise AssertionError("a run went to the shared local sandbox")

@@ -18,7 +18,8 @@ from langgraph_scaling import ScalingPolicy
 from langgraph_scaling.agents.coding import CodingAgentContext, build_coding_agent
 from langgraph_scaling.backends import Sample, SampleRequest, TokenLogprob
 from langgraph_scaling.cli._policies import parse_policy
-from langgraph_scaling.errors import StepFailedError, VerifierError
+from langgraph_scaling.errors import ConfigError, StepFailedError, VerifierError
+from langgraph_scaling.sandbox import Sandbox
 from langgraph_scaling.tasks import CodingTask
 
 # Both pass the one visible example; only RIGHT passes the generated tests (and the hidden).
@@ -102,6 +103,38 @@ async def test_greedy_first_makes_branch_zero_greedy_in_the_agent() -> None:
     answers = [r for r in backend.requests if r.max_tokens != 1]
     assert sorted(r.temperature for r in answers) == [0.0, 0.8]
     assert out["reports"][0]["launched"] == 3
+
+
+class _CountingSandbox(Sandbox):
+    """The real local sandbox, counting the programs it runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs = 0
+
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        self.runs += 1
+        return await super().run(*args, **kwargs)
+
+
+@pytest.mark.slow
+async def test_the_tests_run_in_the_sandbox_the_context_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*_: Any) -> Any:
+        raise AssertionError("a test run went to the shared sandbox")
+
+    monkeypatch.setattr("langgraph_scaling.verifiers.unit_test.shared_sandbox", refuse)
+    box = _CountingSandbox()
+    ctx = context(ThreeRoles(), selection="combined", signals=("generated_tests",), sandbox=box)
+    out = await build_coding_agent().ainvoke({"task": TASK}, context=ctx)
+    assert "x * 2" in out["answer"]  # the generated tests ran, and told the answers apart
+    assert box.runs == 6  # each of 3 candidates: the visible test, the generated ones
+
+
+def test_a_sandbox_that_is_not_one_fails_at_construction() -> None:
+    with pytest.raises(ConfigError, match=r"CodingAgentContext.sandbox='local' .* not str"):
+        CodingAgentContext(sandbox="local")
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from rich.console import Console
@@ -24,10 +24,36 @@ from langgraph_scaling.backends import Backend, Startable, aclose_backend, start
 from langgraph_scaling.cli._policies import POLICY_HELP, parse_policies, parse_policy
 from langgraph_scaling.errors import BackendError, ConfigError, ScalingError
 
+if TYPE_CHECKING:
+    from langgraph_scaling.sandbox import Sandbox
+
 __all__ = ["main"]
 
 DEFAULT_TEST_COMMAND = "python -m pytest -q"
 """What ``solve --repo`` runs the repository's tests with unless ``--test-command`` says."""
+
+
+def _backend_opts(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument(
+        "--base-url",
+        help="OpenAI-compatible server (e.g. vllm serve) to use "
+        "instead of the in-process embedded model",
+    )
+    sp.add_argument("--model", help="model directory (in-process vLLM) or served model name")
+    sp.add_argument("--max-new-tokens", type=int, default=512)
+
+
+def _sandbox_opts(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument(
+        "--sandbox-python",
+        help="interpreter the sandbox runs the tests with (default: this one)",
+    )
+    sp.add_argument(
+        "--ray-address",
+        help="run every sandboxed test run as a Ray task on this cluster ('auto': the one "
+        "`ray start` made here; 'local': a new one on this machine; or host:port, "
+        "ray://host:10001); needs the ray extra",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,15 +61,6 @@ def _parser() -> argparse.ArgumentParser:
         prog="langgraph-scaling", description="Inference-time scaling for LangGraph agents."
     )
     sub = p.add_subparsers(dest="command", required=True)
-
-    def backend_opts(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument(
-            "--base-url",
-            help="OpenAI-compatible server (e.g. vllm serve) to use "
-            "instead of the in-process embedded model",
-        )
-        sp.add_argument("--model", help="model directory (in-process vLLM) or served model name")
-        sp.add_argument("--max-new-tokens", type=int, default=512)
 
     ev = sub.add_parser("eval", help="run the coding agent over HumanEval under several policies")
     ev.add_argument(
@@ -57,11 +74,8 @@ def _parser() -> argparse.ArgumentParser:
         help="tasks run at once, so the engine batches them (default: 8; 16 for the "
         "in-process engine on GPU)",
     )
-    ev.add_argument(
-        "--sandbox-python",
-        help="interpreter the sandbox runs the visible and hidden tests with (default: this one)",
-    )
-    backend_opts(ev)
+    _sandbox_opts(ev)
+    _backend_opts(ev)
 
     so = sub.add_parser("solve", help="solve one task with live branch progress")
     src = so.add_mutually_exclusive_group(required=True)
@@ -81,11 +95,24 @@ def _parser() -> argparse.ArgumentParser:
         "--max-steps", type=int, default=12, help="model turns the repository agent may take"
     )
     so.add_argument("--policy", default="best@4", help=POLICY_HELP)
-    backend_opts(so)
+    _sandbox_opts(so)
+    _backend_opts(so)
 
     pm = sub.add_parser("prepare-model", help="install, verify and convert the embedded model")
     pm.add_argument("--force", action="store_true")
     return p
+
+
+def _sandbox(args: argparse.Namespace, *, packages: tuple[str, ...] = ()) -> Sandbox | None:
+    """The sandbox ``--sandbox-python`` and ``--ray-address`` ask for (``None``: neither,
+    the shared local one); ``packages`` are shown to the programs (pytest for a repo)."""
+    from langgraph_scaling.sandbox import RaySandbox, Sandbox
+
+    if args.ray_address:
+        return RaySandbox(address=args.ray_address, python=args.sandbox_python, packages=packages)
+    if args.sandbox_python:
+        return Sandbox(python=args.sandbox_python, packages=packages)
+    return None
 
 
 def _backend(args: argparse.Namespace) -> Backend:
@@ -179,14 +206,13 @@ async def _eval(args: argparse.Namespace, console: Console) -> int:
         write_outputs,
     )
     from langgraph_scaling.cli._preflight import check_backend, check_sandbox
-    from langgraph_scaling.sandbox import Sandbox
     from langgraph_scaling.tasks import humaneval_tasks, parse_task_ids
 
     specs = parse_policies(args.policies, max_new_tokens=args.max_new_tokens)
     tasks = humaneval_tasks(parse_task_ids(args.tasks))
     if args.concurrency is not None and args.concurrency < 1:
         raise ConfigError("--concurrency", args.concurrency, "must be at least 1")
-    sandbox = Sandbox(python=args.sandbox_python) if args.sandbox_python else None
+    sandbox = _sandbox(args)
     backend = _backend(args)
     try:
         await check_sandbox(sandbox)  # seconds; before the engine's minute-long start
@@ -232,15 +258,24 @@ async def _eval(args: argparse.Namespace, console: Console) -> int:
 async def _run(args: argparse.Namespace, console: Console) -> int:
     if args.command == "eval":
         return await _eval(args, console)
+    from langgraph_scaling.cli._preflight import check_sandbox
     from langgraph_scaling.cli._solve import solve
 
     task = _solve_task(args)
     spec = parse_policy(args.policy, max_new_tokens=args.max_new_tokens)
+    sandbox = _sandbox(args, packages=("pytest",) if task.kind == "patch" else ())
     backend = _backend(args)
     try:
+        await check_sandbox(sandbox)  # seconds; before the engine's minute-long start
         await _start(backend, console)
         final = await solve(
-            task, spec, backend, console, apply_patch=args.apply, max_steps=args.max_steps
+            task,
+            spec,
+            backend,
+            console,
+            apply_patch=args.apply,
+            max_steps=args.max_steps,
+            sandbox=sandbox,
         )
     except BackendError:
         _print_log_tail(backend)

@@ -93,26 +93,15 @@ async def _one(
     sandbox: Sandbox | None,
 ) -> TaskResult:
     from langgraph_scaling.agents.coding import CodingAgentContext
-    from langgraph_scaling.agents.coding.graph import signal_verifiers
 
-    policy, verify = spec.policy, spec.verify
-    if verify and sandbox is not None:  # the task's visible tests run in that sandbox too
-        from langgraph_scaling.tasks import task_verifiers
-
-        verifiers = task_verifiers(task)
-        for v in verifiers:
-            if hasattr(v, "sandbox"):
-                v.sandbox = sandbox
-        policy = policy.model_copy(update={"verifiers": (*verifiers, *policy.verifiers)})
-        verify = False
-    ctx = CodingAgentContext(model=backend, policy=policy, verify=verify)
-    if spec.signals:  # model-made checks on the task, built by the agent on this backend
-        verifiers = signal_verifiers(ctx.model_copy(update={"signals": spec.signals}), task)
-        for v in verifiers:
-            if sandbox is not None and hasattr(v, "sandbox"):
-                v.sandbox = sandbox
-        policy = policy.model_copy(update={"verifiers": (*policy.verifiers, *verifiers)})
-        ctx = CodingAgentContext(model=backend, policy=policy, verify=verify)
+    # The task's visible tests and the model-made checks run in ``sandbox`` too.
+    ctx = CodingAgentContext(
+        model=backend,
+        policy=spec.policy,
+        verify=spec.verify,
+        signals=spec.signals,
+        sandbox=sandbox,
+    )
     start = time.monotonic()
     try:
         out = await graph.ainvoke({"task": task}, context=ctx)

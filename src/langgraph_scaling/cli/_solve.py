@@ -10,6 +10,7 @@ from rich.syntax import Syntax
 
 from langgraph_scaling.backends import Backend
 from langgraph_scaling.cli._policies import PolicySpec
+from langgraph_scaling.sandbox import Sandbox
 from langgraph_scaling.tasks import CodingTask
 
 __all__ = ["solve"]
@@ -71,15 +72,23 @@ async def solve(
     *,
     apply_patch: bool = False,
     max_steps: int = 12,
+    sandbox: Sandbox | None = None,
 ) -> dict[str, Any]:
-    """Run the coding agent on ``task``, printing branches as they finish.
+    """Run the coding agent on ``task``, printing branches as they finish; its tests run
+    in ``sandbox`` (default: the shared local one).
 
     A patch task runs the repository agent (``passed`` is ``outcome == "fixed"``); a
     function task the one-shot coding agent.
     """
     if task.kind == "patch":
         return await solve_repo(
-            task, spec, backend, console, apply_edit=apply_patch, max_steps=max_steps
+            task,
+            spec,
+            backend,
+            console,
+            apply_edit=apply_patch,
+            max_steps=max_steps,
+            sandbox=sandbox,
         )
     from langgraph_scaling.agents.coding import CodingAgentContext, build_coding_agent
 
@@ -90,6 +99,7 @@ async def solve(
         verify=spec.verify,
         apply_patch=apply_patch,
         signals=spec.signals,
+        sandbox=sandbox,
     )
     final = await _run_showing(graph, {"task": task}, ctx, console)
     verdict = "[green]passed[/]" if final.get("passed") else "[red]did not pass[/]"
@@ -106,6 +116,7 @@ async def solve_repo(
     *,
     apply_edit: bool = False,
     max_steps: int = 12,
+    sandbox: Sandbox | None = None,
 ) -> dict[str, Any]:
     """Run the repository agent on a patch task: each tool call, each branch, the outcome."""
     from langgraph_scaling.agents.repo import RepoAgentContext, build_repo_agent
@@ -115,7 +126,11 @@ async def solve_repo(
     if task.context_files:
         issue += "\n\nFiles to look at: " + ", ".join(task.context_files)
     ctx = RepoAgentContext(
-        model=backend, policy=spec.policy, apply_edit=apply_edit, max_steps=max_steps
+        model=backend,
+        policy=spec.policy,
+        apply_edit=apply_edit,
+        max_steps=max_steps,
+        sandbox=sandbox,
     )
     inputs = {"repo": str(task.repo), "issue": issue, "test_command": list(task.test_command)}
     final = await _run_showing(build_repo_agent(), inputs, ctx, console)

@@ -27,8 +27,10 @@ from typing import Any, Literal
 from pydantic import Field, StrictInt, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.langgraph.context import ScalingContext
 from langgraph_scaling.policy import ScalingPolicy, SelectionMethod, check_selection
+from langgraph_scaling.sandbox import Sandbox
 
 __all__ = ["AgentContext"]
 
@@ -53,6 +55,21 @@ class AgentContext(ScalingContext):
     """In-process only: a LangChain chat model or a backend (wins over ``base_url``)."""
     policy: SkipJsonSchema[ScalingPolicy | None] = None
     """In-process only: the whole policy (wins over ``router``, ``selection``...)."""
+    sandbox: SkipJsonSchema[Any] = None
+    """In-process only: the :class:`~langgraph_scaling.sandbox.Sandbox` the agent's own
+    checks run in, e.g. a ``RaySandbox`` to run them on a Ray cluster. The coding agent runs
+    a task's visible and generated tests there; the repository agent every run of its test
+    command (the ``run_tests`` tool, each edit branch's check, the reproduction test, the
+    trim), so its sandbox must show what the tests import (``packages=("pytest",)``).
+    ``None``: a shared local sandbox (showing pytest for the repository agent)."""
+
+    @field_validator("sandbox")
+    @classmethod
+    def _a_sandbox(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, Sandbox):
+            reason = f"must be a Sandbox (or None), not {type(value).__name__}"
+            raise ConfigError(f"{cls.__name__}.sandbox", value, reason)
+        return value
 
     @field_validator("selection", mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
@@ -10,6 +10,9 @@ from langgraph_scaling.edits import EditError, parse_edits
 from langgraph_scaling.tasks._task import CodingTask
 from langgraph_scaling.verifiers.code import extract_python
 from langgraph_scaling.verifiers.protocol import Verifier
+
+if TYPE_CHECKING:
+    from langgraph_scaling.sandbox import Sandbox
 
 __all__ = ["answer_from_text", "prompt_messages", "task_verifiers"]
 
@@ -68,8 +71,11 @@ def answer_from_text(task: CodingTask, text: str) -> str:
     return f"{prelude}\n\n{code}\n" if prelude else f"{code}\n"
 
 
-def task_verifiers(task: CodingTask, *, timeout: float = 10.0) -> list[Verifier]:
-    """Verifiers from what the task lets the agent see: visible tests or the repo's tests."""
+def task_verifiers(
+    task: CodingTask, *, timeout: float = 10.0, sandbox: Sandbox | None = None
+) -> list[Verifier]:
+    """Verifiers from what the task lets the agent see: visible tests or the repo's tests,
+    run in ``sandbox`` (default: the shared one)."""
     from langgraph_scaling.verifiers.patch import PatchVerifier
     from langgraph_scaling.verifiers.unit_test import UnitTestVerifier
 
@@ -77,12 +83,20 @@ def task_verifiers(task: CodingTask, *, timeout: float = 10.0) -> list[Verifier]
         assert task.repo is not None
         return [
             PatchVerifier(
-                task.repo, list(task.test_command), timeout=timeout, files=task.context_files
+                task.repo,
+                list(task.test_command),
+                timeout=timeout,
+                files=task.context_files,
+                sandbox=sandbox,
             )
         ]
     tests = task.visible_tests or f"assert callable({task.entry_point})"
     # The entry point keeps its name in the tests' namespace even when it shadows a builtin.
-    kwargs: dict[str, Any] = {"timeout": timeout, "entry_point": task.entry_point}
+    kwargs: dict[str, Any] = {
+        "timeout": timeout,
+        "entry_point": task.entry_point,
+        "sandbox": sandbox,
+    }
     prelude = _prelude(task)
     if prelude:
         kwargs["setup"] = prelude

@@ -44,7 +44,8 @@ async def propose(state: CodingState, runtime: Runtime[CodingAgentContext]) -> C
     task = state["task"]
     policy = ctx.propose_policy()
     if ctx.verify:
-        verifiers = (*task_verifiers(task), *signal_verifiers(ctx, task), *policy.verifiers)
+        visible = task_verifiers(task, sandbox=ctx.sandbox)
+        verifiers = (*visible, *signal_verifiers(ctx, task), *policy.verifiers)
         policy = policy.model_copy(update={"verifiers": verifiers})
     model = ScaledChatModel(ctx.backend(), policy=policy, step="propose")
     message = await model.ainvoke(prompt_messages(task))
@@ -57,7 +58,8 @@ async def propose(state: CodingState, runtime: Runtime[CodingAgentContext]) -> C
 
 
 def signal_verifiers(ctx: CodingAgentContext, task: CodingTask) -> list[Verifier]:
-    """The model-made checks ``ctx.signals`` asks for, on the step's own model."""
+    """The model-made checks ``ctx.signals`` asks for, on the step's own model (generated
+    tests run in ``ctx.sandbox``)."""
     if task.kind != "function" or not ctx.signals:
         return []
     from langgraph_scaling.sampling import as_backend
@@ -66,7 +68,9 @@ def signal_verifiers(ctx: CodingAgentContext, task: CodingTask) -> list[Verifier
 
     backend = as_backend(ctx.backend())
     made: dict[str, Verifier] = {
-        "generated_tests": GeneratedTestsVerifier(backend, entry_point=task.entry_point),
+        "generated_tests": GeneratedTestsVerifier(
+            backend, entry_point=task.entry_point, sandbox=ctx.sandbox
+        ),
         "judge": JudgeVerifier(backend),
     }
     return [made[name] for name in dict.fromkeys(ctx.signals)]

@@ -8,15 +8,12 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, StrictInt, field_validator, model_validator
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import Field, StrictInt, model_validator
 
-from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.langgraph.agent_context import AgentContext
 from langgraph_scaling.policy import ScalingPolicy, SelectionMethod
-from langgraph_scaling.sandbox import Sandbox
 from langgraph_scaling.verifiers.patch import DEFAULT_PROTECTED
 
 __all__ = ["RepoAgentContext"]
@@ -80,20 +77,6 @@ class RepoAgentContext(AgentContext):
     whole-function text freely. The constraint is sent as vLLM's ``structured_outputs``
     (in ``extra_body`` to a server): set ``False`` for a server that is not vLLM and
     refuses fields it does not know."""
-    sandbox: SkipJsonSchema[Any] = None
-    """In-process only: the :class:`~langgraph_scaling.sandbox.Sandbox` every run of the
-    test command goes to (the ``run_tests`` tool, each edit branch's check, the reproduction
-    test, the trim), e.g. a ``RaySandbox(packages=("pytest",))`` to run them on a Ray
-    cluster. It must show what the tests import (pytest). ``None``: a shared local sandbox
-    that shows pytest."""
-
-    @field_validator("sandbox")
-    @classmethod
-    def _a_sandbox(cls, value: Any) -> Any:
-        if value is not None and not isinstance(value, Sandbox):
-            reason = f"must be a Sandbox (or None), not {type(value).__name__}"
-            raise ConfigError("RepoAgentContext.sandbox", value, reason)
-        return value
 
     @model_validator(mode="after")
     def _room_to_answer(self) -> RepoAgentContext:
