@@ -55,6 +55,9 @@ class FakeOpenAI:
     error_bodies: list[str] = field(default_factory=list)
     """Plain-text bodies for the next non-200 answers (popped), as routers send; then
     OpenAI's JSON error."""
+    refuse: frozenset[str] = frozenset()
+    """Body fields refused as OpenAI's own API refuses what it does not know (HTTP 400,
+    "Unrecognized request argument supplied: ..."), vLLM's ``structured_outputs`` say."""
     die_when: Callable[[dict[str, Any]], bool] | None = None
     """When true for a request body, the server dies mid-request: it stops listening and
     cuts every connection, this one included, without answering."""
@@ -140,6 +143,9 @@ class FakeOpenAI:
         await _answer(writer, status, payload, self.error_headers if status != 200 else {})
 
     def _reply(self, body: dict[str, Any]) -> tuple[int, dict[str, Any] | str]:
+        if unknown := sorted(self.refuse & body.keys()):
+            message = f"Unrecognized request argument supplied: {', '.join(unknown)}"
+            return 400, {"error": {"message": message, "type": "invalid_request_error"}}
         status = self.always_status or (self.statuses.pop(0) if self.statuses else 200)
         if status != 200 and self.error_bodies:
             return status, self.error_bodies.pop(0)

@@ -378,6 +378,40 @@ async def test_which_statuses_are_retried(loopback: FakeOpenAI, status: int, req
     assert loopback.n_requests == requests
 
 
+async def test_a_vllm_option_the_server_refuses_is_left_out_from_then_on(
+    loopback: FakeOpenAI,
+) -> None:
+    # OpenAI's own API refuses vLLM's fields; the repository agent's constrained edit sends
+    # structured_outputs to whatever server it is given.
+    loopback.refuse = frozenset({"structured_outputs"})
+    backend = fast(loopback.url)
+    constrained = request(2, extra={"structured_outputs": {"regex": "a+"}, "top_p": 0.9})
+    with pytest.warns(UserWarning, match=r"refused the option 'structured_outputs'"):
+        samples = await run(backend, constrained)
+    assert [s.error for s in samples] == [None, None]
+    assert "structured_outputs" in loopback.requests[0]
+    assert "structured_outputs" not in loopback.requests[1]
+    assert loopback.requests[1]["top_p"] == 0.9  # the rest of the request is as it was
+    assert samples[0].message is not None
+    retries = samples[0].message.response_metadata["retries"]
+    assert retries == ["the server refused 'structured_outputs'; sent again without it"]
+    assert backend.refused_options == {"structured_outputs"}
+
+    await run(backend, constrained)  # not sent again: one request, no new warning
+    assert len(loopback.requests) == 3 and "structured_outputs" not in loopback.requests[2]
+
+
+async def test_a_bad_value_for_a_vllm_option_is_an_error_not_a_refusal(
+    loopback: FakeOpenAI,
+) -> None:
+    loopback.statuses = [400]
+    loopback.error_bodies = ["structured_outputs: the regex does not compile"]
+    backend = fast(loopback.url)
+    with pytest.raises(BackendError, match="HTTP 400"):
+        await run(backend, request(1, extra={"structured_outputs": {"regex": "("}}))
+    assert loopback.n_requests == 1 and backend.refused_options == set()
+
+
 def test_two_sync_runs_both_succeed(fake: FakeServer) -> None:
     backend = fast(fake.url)  # used without `async with`, as a sync invoke does
     first = anyio.run(collect, backend, request(2))

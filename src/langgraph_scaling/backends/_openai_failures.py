@@ -30,10 +30,10 @@ import email.utils
 import math
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from langgraph_scaling.errors import BackendError, BackendUnavailableError
+from langgraph_scaling.errors import BackendError, BackendTimeoutError, BackendUnavailableError
 
 __all__ = [
     "MAX_RETRY_AFTER",
@@ -45,6 +45,8 @@ __all__ = [
     "is_answer_timeout",
     "lost_worker",
     "mentions_n",
+    "refused_option",
+    "request_failure",
     "retry_after",
     "status_failure",
 ]
@@ -102,6 +104,29 @@ def mentions_n(exc: Any) -> bool:
     return any(word in text for word in ("'n'", '"n"', " n ", "n must", "n >", "n=", "`n`"))
 
 
+_REFUSALS = ("unrecognized", "unknown", "not permitted", "not allowed", "extra inputs")
+
+
+def refused_option(exc: Any, options: Iterable[str]) -> str | None:
+    """The option of ``options`` that a rejected request's error refuses by name, or ``None``
+    (an error about the option's value, such as a bad regular expression, is no refusal).
+
+    Example:
+        >>> class Refused:
+        ...     body = {"message": "Unrecognized request argument supplied: structured_outputs"}
+        >>> refused_option(Refused(), ["top_k", "structured_outputs"])
+        'structured_outputs'
+        >>> class BadValue:
+        ...     body = {"message": "structured_outputs: invalid regex"}
+        >>> refused_option(BadValue(), ["structured_outputs"]) is None
+        True
+    """
+    text = error_text(exc)
+    if not any(word in text.lower() for word in _REFUSALS):
+        return None
+    return next((key for key in options if key in text), None)
+
+
 def lost_worker(status: int, text: str) -> bool:
     """Whether an error answer is a router saying that its worker could not be reached.
 
@@ -139,6 +164,32 @@ def connection_failure(exc: Exception, *, base_url: str, attempt: int) -> Backen
         backend="openai",
         url=base_url,
     )
+
+
+def request_failure(
+    exc: Exception, backend: Any, *, max_tokens: int | None, n: int, read: float, attempt: int
+) -> tuple[BackendError, Wait]:
+    """The error ``exc`` stands for on ``backend`` (an ``OpenAIServerBackend``) after ``read``
+    seconds, and what to wait before a retry (``None``: no retry)."""
+    import openai
+
+    if isinstance(exc, openai.APIStatusError):
+        return status_failure(exc, base_url=backend.base_url, model=backend.model)
+    if is_answer_timeout(exc):
+        if read < backend.allowance(max_tokens):
+            advice = "That was all the caller's deadline had left."
+        else:
+            advice = (
+                f"Give it more time with OpenAIServerBackend(timeout=..., timeout_per_token=...) "
+                f"(now {backend.timeout:g} s + {backend.timeout_per_token:g} s per token), or "
+                "ask for fewer tokens or branches."
+            )
+        error = BackendTimeoutError(
+            backend.base_url, seconds=read, max_tokens=max_tokens, n=n, advice=advice,
+            backend=backend.name,
+        )  # fmt: skip
+        return error, None
+    return connection_failure(exc, base_url=backend.base_url, attempt=attempt), "backoff"
 
 
 def status_failure(exc: Any, *, base_url: str, model: str) -> tuple[BackendError, Wait]:

@@ -22,7 +22,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from langgraph_scaling.backends._messages import make_ai_message, to_openai_messages
@@ -74,8 +74,10 @@ def request_body(
     seed: int | None,
     return_token_ids: bool = False,
     affinity_header: str | None = None,
+    leave_out: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Keyword arguments of ``chat.completions.create`` for ``n`` samples of ``request``.
+    """Keyword arguments of ``chat.completions.create`` for ``n`` samples of ``request``,
+    without the ``extra_body`` options in ``leave_out`` (those the server refused).
 
     Example:
         >>> from langchain_core.messages import HumanMessage
@@ -108,7 +110,7 @@ def request_body(
         kwargs["logprobs"], kwargs["top_logprobs"] = True, top
     extra_body: dict[str, Any] = {}
     for key, value in request.extra.items():
-        if key not in _LOGPROB_OPTIONS:
+        if key not in _LOGPROB_OPTIONS and key not in leave_out:
             (kwargs if key in DIRECT_OPTIONS else extra_body)[key] = value
     if return_token_ids:
         extra_body["return_token_ids"] = True

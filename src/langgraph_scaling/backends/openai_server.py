@@ -45,6 +45,7 @@ Example:
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -54,19 +55,16 @@ import anyio
 from anyio.lowlevel import RunVar
 
 from langgraph_scaling.backends._openai_failures import (
-    Wait,
     backoff_delay,
-    connection_failure,
-    is_answer_timeout,
     mentions_n,
-    status_failure,
+    refused_option,
+    request_failure,
 )
 from langgraph_scaling.backends._openai_options import check_options
 from langgraph_scaling.backends._openai_wire import request_body, split_tokens, to_sample
 from langgraph_scaling.backends._protocol import Emit, Sample, SampleRequest
 from langgraph_scaling.errors import (
     BackendError,
-    BackendTimeoutError,
     BackendUnavailableError,
     ConfigError,
 )
@@ -75,6 +73,10 @@ __all__ = ["UNSET_MAX_TOKENS", "OpenAIServerBackend"]
 
 UNSET_MAX_TOKENS = 1024
 """Tokens per sample that a request without ``max_tokens`` is given time for."""
+_REFUSED = (
+    "The server at {url} refused the option {key!r} (not a vLLM server?); requests go on "
+    "without it (for structured_outputs: the answers are no longer constrained)."
+)
 
 
 @dataclass
@@ -152,6 +154,8 @@ class OpenAIServerBackend:
         self.max_concurrency = max_concurrency
         self.return_token_ids = return_token_ids
         self.affinity_header = affinity_header
+        self.refused_options: set[str] = set()
+        """vLLM options the server refused by name; no longer sent."""
         self._per_loop: RunVar[_LoopState | None] = RunVar(f"OpenAIServerBackend@{id(self)}")
         check_options(self)
 
@@ -172,14 +176,15 @@ class OpenAIServerBackend:
             >>> anyio.run(under_a_2s_deadline) <= 2
             True
         """
-        seconds = self._allowance(max_tokens)
+        seconds = self.allowance(max_tokens)
         try:
             left = anyio.current_effective_deadline() - anyio.current_time()
         except anyio.NoEventLoopError:  # sync code: no cancel scope, no deadline
             return seconds
         return max(min(seconds, left), 0.001)
 
-    def _allowance(self, max_tokens: int | None) -> float:
+    def allowance(self, max_tokens: int | None) -> float:
+        """Seconds an answer of ``max_tokens`` tokens per sample gets, before any deadline."""
         tokens = UNSET_MAX_TOKENS if max_tokens is None else max_tokens
         return self.timeout + self.timeout_per_token * tokens
 
@@ -338,18 +343,37 @@ class OpenAIServerBackend:
         self, request: SampleRequest, *, n: int, seed: int | None
     ) -> tuple[Any, list[str]]:
         """``chat.completions.create``, retried only when the request did no work; the
-        response and what each failed attempt before it met."""
+        response and what each failed attempt before it met. An option of vLLM's that the
+        server refuses by name (HTTP 400, e.g. ``structured_outputs`` on a server that is
+        not vLLM) is left out of this and later requests, with a warning."""
+        notes: list[str] = []
+        while True:
+            kwargs = request_body(
+                request,
+                model=self.model,
+                n=n,
+                seed=seed,
+                return_token_ids=self.return_token_ids,
+                affinity_header=self.affinity_header,
+                leave_out=self.refused_options,
+            )
+            try:
+                response, retries = await self._send(kwargs, request, n=n)
+                return response, notes + retries
+            except BackendError as exc:
+                key = refused_option(exc.__cause__, kwargs.get("extra_body", {}))
+                if key is None or getattr(exc.__cause__, "status_code", None) not in (400, 422):
+                    raise
+            self.refused_options.add(key)
+            notes.append(f"the server refused {key!r}; sent again without it")
+            warnings.warn(_REFUSED.format(url=self.base_url, key=key), stacklevel=2)
+
+    async def _send(
+        self, kwargs: dict[str, Any], request: SampleRequest, *, n: int
+    ) -> tuple[Any, list[str]]:
         import openai
 
         client = self._state().client
-        kwargs = request_body(
-            request,
-            model=self.model,
-            n=n,
-            seed=seed,
-            return_token_ids=self.return_token_ids,
-            affinity_header=self.affinity_header,
-        )
         retries: list[str] = []
         delay = self.backoff
         for attempt in range(1, self.max_retries + 2):
@@ -360,7 +384,9 @@ class OpenAIServerBackend:
                 return response, retries
             except (openai.APIConnectionError, openai.APIStatusError) as exc:
                 backoff = backoff_delay(delay, max_backoff=self.max_backoff)
-                error, wait = self._failure(exc, request, n=n, read=read, attempt=attempt)
+                error, wait = request_failure(
+                    exc, self, max_tokens=request.max_tokens, n=n, read=read, attempt=attempt
+                )
                 if wait is None or attempt > self.max_retries:
                     raise error from exc
                 pause = backoff if wait == "backoff" else wait
@@ -368,33 +394,3 @@ class OpenAIServerBackend:
                 await anyio.sleep(pause)
             delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _failure(
-        self, exc: Exception, request: SampleRequest, *, n: int, read: float, attempt: int
-    ) -> tuple[BackendError, Wait]:
-        """The error ``exc`` stands for, and what to wait before a retry (``None``: no retry)."""
-        import openai
-
-        if isinstance(exc, openai.APIStatusError):
-            return status_failure(exc, base_url=self.base_url, model=self.model)
-        if is_answer_timeout(exc):
-            return self._timeout_error(request, n=n, read=read), None
-        return connection_failure(exc, base_url=self.base_url, attempt=attempt), "backoff"
-
-    def _timeout_error(self, request: SampleRequest, *, n: int, read: float) -> BackendTimeoutError:
-        if read < self._allowance(request.max_tokens):
-            advice = "That was all the caller's deadline had left."
-        else:
-            advice = (
-                f"Give it more time with OpenAIServerBackend(timeout=..., timeout_per_token=...) "
-                f"(now {self.timeout:g} s + {self.timeout_per_token:g} s per token), or ask for "
-                "fewer tokens or branches."
-            )
-        return BackendTimeoutError(
-            self.base_url,
-            seconds=read,
-            max_tokens=request.max_tokens,
-            n=n,
-            advice=advice,
-            backend=self.name,
-        )

@@ -75,8 +75,8 @@ class RepoAgentContext(AgentContext):
     python block holding the changed definitions whole, the form the embedded 0.5B model
     gets right most often (:mod:`.edit_call`); ``False``: it writes SEARCH/REPLACE or
     whole-function text freely. The constraint is sent as vLLM's ``structured_outputs``
-    (in ``extra_body`` to a server): set ``False`` for a server that is not vLLM and
-    refuses fields it does not know."""
+    (in ``extra_body`` to a server); a server that refuses it by name (not vLLM) gets the
+    requests without it, with a warning, and the answers are then not constrained."""
 
     @model_validator(mode="after")
     def _room_to_answer(self) -> RepoAgentContext:
