@@ -183,3 +183,19 @@ def test_forced_calls_rebuilds_the_forced_edit_turn(tmp_path: Path) -> None:
     assert edit["function"]["parameters"]["properties"]["edit"]["maxLength"] == 50
     with pytest.raises(SystemExit):
         forced_calls.main(["--variants", "free,bogus"])
+
+
+def test_edit_copies_classifies_each_edit_branch() -> None:
+    import edit_copies
+
+    from tests._scripted_backend import ScriptedBackend
+    from tests.test_repo_agent import FIX, MALFORMED, WRONG_FIX
+
+    copy = FIX.replace(") / 2\n>>>", ") // 2\n>>>")  # SEARCH and REPLACE alike
+    answers = iter([FIX, copy, MALFORMED, WRONG_FIX])
+    backend = ScriptedBackend(lambda request: next(answers))
+    row = anyio.run(edit_copies.edit_once, backend, "median-even", 1.3, 4)
+    assert sorted(row["outcomes"]) == ["failed", "invalid", "passed", "unchanged"]
+    assert (row["passed"], row["branches"]) == (1, 4)
+    (request,) = backend.requests  # the one edit step: 4 branches in one request
+    assert request.extra["repetition_penalty"] == 1.3 and "structured_outputs" in request.extra
