@@ -1,4 +1,4 @@
-"""What every benchmark records and draws: the machine, and simple bar charts.
+"""What every benchmark records, runs and draws: the machine, a grid of runs, bar charts.
 
 Example:
     >>> sorted(machine())
@@ -7,9 +7,13 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 import platform
-from collections.abc import Mapping, Sequence
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,3 +86,72 @@ def save(fig: Any, path: Path, *, rect: tuple[float, float, float, float] | None
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+async def run_grid(
+    backend: Any,
+    grid: Sequence[tuple[str, T]],
+    one: Callable[[Any, str, T], Awaitable[dict[str, Any]]],
+    write: Callable[[list[dict[str, Any]], float, bool], None],
+    *,
+    rows: list[dict[str, Any]],
+    concurrency: int,
+) -> list[dict[str, Any]]:
+    """Run ``one(backend, bug, variant)`` for each pair of ``grid`` on one engine.
+
+    ``concurrency`` pairs run at once; each finished row is printed and appended to
+    ``rows`` (earlier rows of an ``--extend`` run stay first), and ``write(rows, wall_s,
+    complete)`` saves what there is after each row and once at the end, so an interrupted
+    run keeps its rows. The backend is started before the first pair and closed after the
+    last (or on an error).
+    """
+    import anyio
+
+    limiter = anyio.CapacityLimiter(concurrency)
+    started = time.monotonic()
+
+    async def run_one(bug_id: str, variant: T) -> None:
+        async with limiter:
+            row = await one(backend, bug_id, variant)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        write(rows, time.monotonic() - started, False)
+
+    try:
+        await backend.start()
+        async with anyio.create_task_group() as tg:
+            for bug_id, variant in grid:
+                tg.start_soon(run_one, bug_id, variant)
+    finally:
+        await backend.aclose()
+    write(rows, time.monotonic() - started, True)
+    return rows
+
+
+def todo(
+    ids: Sequence[str], variants: Sequence[T], done: set[tuple[str, Any]]
+) -> list[tuple[str, T]]:
+    """Each ``(bug, variant)`` pair not in ``done``, variants in rotated order per bug."""
+    return [
+        (bug_id, v)
+        for turn, bug_id in enumerate(ids)
+        for v in rotated(variants, turn)
+        if (bug_id, v) not in done
+    ]
+
+
+def write_results(
+    path: Path, benchmark: str, summary: Mapping[str, Any], rows: list[Any], **fields: Any
+) -> None:
+    """Write a benchmark's JSON at ``path``: name, command, date, machine, ``fields``, rows."""
+    data = {
+        "benchmark": benchmark,
+        "command": "python " + " ".join(sys.argv),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        **fields,
+        "summary": summary,
+        "results": rows,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1) + "\n")

@@ -37,12 +37,11 @@ import json
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import anyio
-from _common import machine, rotated
+from _common import run_grid, todo, write_results
 
 from langgraph_scaling import ScalingPolicy, collect_reports
 from langgraph_scaling.agents.coding import CodingAgentContext, build_coding_agent
@@ -281,50 +280,19 @@ async def run(args: argparse.Namespace) -> None:
 
     old = json.loads(args.out.read_text()) if args.extend and args.out.exists() else {}
     rows: list[dict[str, Any]] = old.get("results", [])
-    done = {(r["bug"], r["condition"]) for r in rows}
     ids = corpus.bug_ids() if args.bugs == ["all"] else args.bugs
-    todo = [
-        (bug_id, cond)
-        for turn, bug_id in enumerate(ids)
-        for cond in rotated(args.conditions, turn)
-        if (bug_id, cond) not in done
-    ]
-    backend = embedded_backend()
-    limiter = anyio.CapacityLimiter(args.concurrency)
-    started = time.monotonic()
+    grid = todo(ids, args.conditions, {(r["bug"], r["condition"]) for r in rows})
 
-    async def one(bug_id: str, cond: str) -> None:
-        async with limiter:
-            row = await run_one(backend, bug_id, cond, args.seed)
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-        _write(args, rows, time.monotonic() - started, complete=False)
+    async def one(backend: Any, bug_id: str, cond: str) -> dict[str, Any]:
+        return await run_one(backend, bug_id, cond, args.seed)
 
-    try:
-        await backend.start()
-        async with anyio.create_task_group() as tg:
-            for bug_id, cond in todo:
-                tg.start_soon(one, bug_id, cond)
-    finally:
-        await backend.aclose()
-    _write(args, rows, time.monotonic() - started, complete=True)
+    def write(rows: list[dict[str, Any]], wall: float, complete: bool) -> None:
+        summary = summarise(rows) if rows else {}
+        fields = {"complete": complete, "concurrency": args.concurrency, "wall_s": round(wall, 1)}
+        write_results(args.out, "bug_fix", summary, rows, **fields)
+
+    await run_grid(embedded_backend(), grid, one, write, rows=rows, concurrency=args.concurrency)
     print(json.dumps(summarise(rows), indent=1))
-
-
-def _write(args: argparse.Namespace, rows: list[dict[str, Any]], wall: float, complete: bool):
-    data = {
-        "benchmark": "bug_fix",
-        "command": "python " + " ".join(sys.argv),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "complete": complete,
-        "concurrency": args.concurrency,
-        "wall_s": round(wall, 1),
-        "summary": summarise(rows) if rows else {},
-        "results": rows,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(data, indent=1) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).parent))
 import bug_fix
-from _common import machine, rotated
+from _common import run_grid, todo, write_results
 from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
@@ -140,51 +139,19 @@ async def run(args: argparse.Namespace) -> None:
 
     old = json.loads(args.out.read_text()) if args.extend and args.out.exists() else {}
     rows: list[dict[str, Any]] = old.get("results", [])
-    done = {(r["bug"], r["penalty"]) for r in rows}
     ids = bug_fix.corpus.bug_ids() if args.bugs == ["all"] else args.bugs
-    todo = [
-        (bug_id, p)
-        for turn, bug_id in enumerate(ids)
-        for p in rotated(args.penalties, turn)
-        if (bug_id, p) not in done
-    ]
-    backend = embedded_backend()
-    limiter = anyio.CapacityLimiter(args.concurrency)
-    started = time.monotonic()
+    grid = todo(ids, args.penalties, {(r["bug"], r["penalty"]) for r in rows})
 
-    async def one(bug_id: str, penalty: float) -> None:
-        async with limiter:
-            row = await edit_once(backend, bug_id, penalty, args.k)
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-        _write(args, rows, time.monotonic() - started, complete=False)
+    async def one(backend: Any, bug_id: str, penalty: float) -> dict[str, Any]:
+        return await edit_once(backend, bug_id, penalty, args.k)
 
-    try:
-        await backend.start()
-        async with anyio.create_task_group() as tg:
-            for bug_id, penalty in todo:
-                tg.start_soon(one, bug_id, penalty)
-    finally:
-        await backend.aclose()
-    _write(args, rows, time.monotonic() - started, complete=True)
+    def write(rows: list[dict[str, Any]], wall: float, complete: bool) -> None:
+        summary = summarise(rows) if rows else {}
+        fields = {"complete": complete, "k": args.k, "concurrency": args.concurrency}
+        write_results(args.out, "edit_copies", summary, rows, **fields, wall_s=round(wall, 1))
+
+    await run_grid(embedded_backend(), grid, one, write, rows=rows, concurrency=args.concurrency)
     print(json.dumps(summarise(rows), indent=1))
-
-
-def _write(args: argparse.Namespace, rows: list[dict[str, Any]], wall: float, complete: bool):
-    data = {
-        "benchmark": "edit_copies",
-        "command": "python " + " ".join(sys.argv),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "complete": complete,
-        "k": args.k,
-        "concurrency": args.concurrency,
-        "wall_s": round(wall, 1),
-        "summary": summarise(rows) if rows else {},
-        "results": rows,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(data, indent=1) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -199,3 +199,45 @@ def test_edit_copies_classifies_each_edit_branch() -> None:
     assert (row["passed"], row["branches"]) == (1, 4)
     (request,) = backend.requests  # the one edit step: 4 branches in one request
     assert request.extra["repetition_penalty"] == 1.3 and "structured_outputs" in request.extra
+
+
+def test_edit_copies_writes_its_rows_and_extend_runs_only_the_new_pairs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    import edit_copies
+
+    from langgraph_scaling.backends import default
+    from tests._scripted_backend import ScriptedBackend
+    from tests.test_repo_agent import FIX
+
+    events: list[str] = []
+
+    class Engine(ScriptedBackend):
+        async def start(self) -> None:
+            events.append("start")
+
+        async def aclose(self) -> None:
+            events.append("close")
+
+    engines: list[Engine] = []
+
+    def embedded_backend() -> Engine:
+        engines.append(Engine(lambda request: FIX))
+        return engines[-1]
+
+    monkeypatch.setattr(default, "embedded_backend", embedded_backend)
+    out = tmp_path / "copies.json"
+    common = ["--bugs", "median-even", "--k", "2", "--out", str(out)]
+    edit_copies.main([*common, "--penalties", "1.0", "1.2"])
+    first = json.loads(out.read_text())
+    assert first["complete"] and first["benchmark"] == "edit_copies" and first["k"] == 2
+    assert sorted(r["penalty"] for r in first["results"]) == [1.0, 1.2]
+    assert first["summary"]["1.2"]["passed"] == 2 and first["summary"]["1.0"]["bugs"] == 1
+    edit_copies.main([*common, "--penalties", "1.0", "1.2", "1.3", "--extend"])
+    second = json.loads(out.read_text())
+    assert second["results"][:2] == first["results"]  # the earlier rows kept, first
+    assert second["results"][2]["penalty"] == 1.3 and len(second["results"]) == 3
+    assert len(engines[1].requests) == 1  # only the new pair ran
+    assert events == ["start", "close", "start", "close"]

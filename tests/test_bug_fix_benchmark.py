@@ -85,3 +85,29 @@ def test_a_salvaged_forced_edit_call_is_counted() -> None:
     salvaged = AIMessage("", response_metadata={"salvaged_call": "cut off"})
     row = bug_fix.counts({"messages": [AIMessage("hi"), salvaged]}, [])
     assert row["salvaged_calls"] == 1 and row["tool_call_failures"] == 0
+
+
+def test_the_driver_writes_one_row_per_bug_and_condition(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from langgraph_scaling.backends import default
+
+    class Engine(ScriptedChatModel):
+        async def start(self) -> None:
+            pass
+
+        async def aclose(self) -> None:
+            pass
+
+    monkeypatch.setattr(default, "embedded_backend", lambda: Engine(script=[FIX, FIX]))
+    out = tmp_path / "bug_fix.json"
+    bug_fix.main(["--bugs", "median-even", "--conditions", "greedy", "--out", str(out)])
+    bug_fix.main(["--bugs", "median-even", "--conditions", "greedy", "--out", str(out), "--extend"])
+    data = json.loads(out.read_text())
+    assert data["complete"] and data["benchmark"] == "bug_fix"
+    assert [(r["bug"], r["condition"], r["fixed"]) for r in data["results"]] == [
+        ("median-even", "greedy", True)  # the second run found the pair done
+    ]
+    assert data["summary"]["greedy"]["fixed"] == 1
