@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import Any
 
 import anyio
@@ -17,6 +18,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from langgraph_scaling.backends._messages import to_openai_messages, to_template_messages
+from langgraph_scaling.backends._openai_failures import refused_option
 from langgraph_scaling.backends._protocol import Sample, SampleRequest
 from langgraph_scaling.backends.openai_server import OpenAIServerBackend
 from langgraph_scaling.errors import (
@@ -410,6 +412,45 @@ async def test_a_bad_value_for_a_vllm_option_is_an_error_not_a_refusal(
     with pytest.raises(BackendError, match="HTTP 400"):
         await run(backend, request(1, extra={"structured_outputs": {"regex": "("}}))
     assert loopback.n_requests == 1 and backend.refused_options == set()
+
+
+@pytest.mark.parametrize(
+    ("message", "refused"),
+    [
+        ("Unrecognized request argument supplied: structured_outputs", "structured_outputs"),
+        ("Unknown parameter: 'top_k'.", "top_k"),
+        ("unknown field `top_k`, expected one of `model`, `messages`", "top_k"),
+        (
+            "[{'type': 'extra_forbidden', 'loc': ('body', 'top_k'), 'msg': 'Extra inputs are "
+            "not permitted'}]",
+            "top_k",
+        ),
+        ("structured_outputs: invalid regex: unknown extension (?<", None),
+        (
+            "[{'type': 'extra_forbidden', 'loc': ('body', 'structured_outputs', 'foo'), "
+            "'msg': 'Extra inputs are not permitted'}]",
+            None,
+        ),
+        ("structured_outputs.regex: Extra inputs are not permitted", None),
+        ("top_k must be -1 or at least 1, got 0; unknown value", None),
+    ],
+    ids=["openai", "quoted", "serde", "pydantic", "regex", "nested-extra", "dotted", "value"],
+)
+def test_only_an_error_that_refuses_the_option_itself_leaves_it_out(
+    message: str, refused: str | None
+) -> None:
+    error = SimpleNamespace(body={"message": message})  # as openai's status errors carry it
+    assert refused_option(error, ["top_k", "structured_outputs"]) == refused
+
+
+async def test_refused_token_ids_are_asked_for_no_more(loopback: FakeOpenAI) -> None:
+    loopback.refuse = frozenset({"return_token_ids"})
+    backend = fast(loopback.url, return_token_ids=True)
+    with pytest.warns(UserWarning, match=r"refused the option 'return_token_ids'"):
+        samples = await run(backend, request(1))
+    assert samples[0].error is None and loopback.n_requests == 2
+    await run(backend, request(1))
+    assert loopback.n_requests == 3 and "return_token_ids" not in loopback.requests[2]
 
 
 def test_two_sync_runs_both_succeed(fake: FakeServer) -> None:

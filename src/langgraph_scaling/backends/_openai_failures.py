@@ -29,6 +29,7 @@ from __future__ import annotations
 import email.utils
 import math
 import random
+import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
@@ -104,12 +105,21 @@ def mentions_n(exc: Any) -> bool:
     return any(word in text for word in ("'n'", '"n"', " n ", "n must", "n >", "n=", "`n`"))
 
 
-_REFUSALS = ("unrecognized", "unknown", "not permitted", "not allowed", "extra inputs")
+_NAMED = (  # "unknown field `top_k`", "Unrecognized request argument supplied: top_k"
+    r"(?:unrecognized|unknown|unsupported|unexpected)\b[^.\n]{0,40}?"
+    r"\b(?:argument|parameter|field|option|key|propert(?:y|ies))s?\b"
+    r"[^.\n]{0,20}?[\s:'\"`(]%s(?![\w.])"
+)
+_EXTRA = ("extra inputs are not permitted", "extra fields not permitted", "extra_forbidden")
 
 
 def refused_option(exc: Any, options: Iterable[str]) -> str | None:
-    """The option of ``options`` that a rejected request's error refuses by name, or ``None``
-    (an error about the option's value, such as a bad regular expression, is no refusal).
+    """The option of ``options`` that a rejected request's error refuses by name, or ``None``.
+
+    A refusal names the option itself as unknown ("Unrecognized request argument supplied:
+    structured_outputs", "unknown field `top_k`"), or is pydantic's "Extra inputs are not
+    permitted" at a location that ends with it. An error about an option's value (a bad
+    regular expression, an extra field inside it) is no refusal.
 
     Example:
         >>> class Refused:
@@ -117,14 +127,19 @@ def refused_option(exc: Any, options: Iterable[str]) -> str | None:
         >>> refused_option(Refused(), ["top_k", "structured_outputs"])
         'structured_outputs'
         >>> class BadValue:
-        ...     body = {"message": "structured_outputs: invalid regex"}
+        ...     body = {"message": "structured_outputs: invalid regex: unknown extension"}
         >>> refused_option(BadValue(), ["structured_outputs"]) is None
         True
     """
     text = error_text(exc)
-    if not any(word in text.lower() for word in _REFUSALS):
-        return None
-    return next((key for key in options if key in text), None)
+    extra = any(phrase in text.lower() for phrase in _EXTRA)
+    for key in options:
+        name = re.escape(key)
+        if re.search(_NAMED % name, text, re.IGNORECASE):
+            return key
+        if extra and re.search(rf"['\"]{name}['\"]\s*[)\]]", text):  # the location's last part
+            return key
+    return None
 
 
 def lost_worker(status: int, text: str) -> bool:

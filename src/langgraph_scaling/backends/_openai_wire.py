@@ -112,7 +112,7 @@ def request_body(
     for key, value in request.extra.items():
         if key not in _LOGPROB_OPTIONS and key not in leave_out:
             (kwargs if key in DIRECT_OPTIONS else extra_body)[key] = value
-    if return_token_ids:
+    if return_token_ids and "return_token_ids" not in leave_out:
         extra_body["return_token_ids"] = True
     if extra_body:
         kwargs["extra_body"] = extra_body

@@ -362,7 +362,8 @@ class OpenAIServerBackend:
                 return response, notes + retries
             except BackendError as exc:
                 key = refused_option(exc.__cause__, kwargs.get("extra_body", {}))
-                if key is None or getattr(exc.__cause__, "status_code", None) not in (400, 422):
+                status = getattr(exc.__cause__, "status_code", None)
+                if key is None or key in self.refused_options or status not in (400, 422):
                     raise
             self.refused_options.add(key)
             notes.append(f"the server refused {key!r}; sent again without it")
