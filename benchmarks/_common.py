@@ -109,6 +109,9 @@ async def run_grid(
 
     limiter = anyio.CapacityLimiter(concurrency)
     started = time.monotonic()
+    if not grid:  # every pair done already: no engine to start
+        write(rows, 0.0, True)
+        return rows
 
     async def run_one(bug_id: str, variant: T) -> None:
         async with limiter:
@@ -126,6 +129,22 @@ async def run_grid(
         await backend.aclose()
     write(rows, time.monotonic() - started, True)
     return rows
+
+
+def earlier_rows(path: Path, extend: bool, **settings: Any) -> list[dict[str, Any]]:
+    """The rows an ``--extend`` run keeps from ``path`` (none without ``extend``).
+
+    Raises:
+        SystemExit: the file's rows were made with other ``settings`` (its recorded ``k``,
+            ``seed`` ...), which one file must not mix.
+    """
+    if not extend or not path.exists():
+        return []
+    old = json.loads(path.read_text())
+    for name, value in settings.items():
+        if old.get(name, value) != value:
+            raise SystemExit(f"{path} was made with {name}={old[name]!r}, not {value!r}")
+    return list(old.get("results", []))
 
 
 def todo(

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from _common import run_grid, todo, write_results
+from _common import earlier_rows, run_grid, todo, write_results
 
 from langgraph_scaling import ScalingPolicy, collect_reports
 from langgraph_scaling.agents.coding import CodingAgentContext, build_coding_agent
@@ -278,8 +278,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 async def run(args: argparse.Namespace) -> None:
     from langgraph_scaling.backends.default import embedded_backend
 
-    old = json.loads(args.out.read_text()) if args.extend and args.out.exists() else {}
-    rows: list[dict[str, Any]] = old.get("results", [])
+    rows = earlier_rows(args.out, args.extend, seed=args.seed)
     ids = corpus.bug_ids() if args.bugs == ["all"] else args.bugs
     grid = todo(ids, args.conditions, {(r["bug"], r["condition"]) for r in rows})
 
@@ -288,8 +287,8 @@ async def run(args: argparse.Namespace) -> None:
 
     def write(rows: list[dict[str, Any]], wall: float, complete: bool) -> None:
         summary = summarise(rows) if rows else {}
-        fields = {"complete": complete, "concurrency": args.concurrency, "wall_s": round(wall, 1)}
-        write_results(args.out, "bug_fix", summary, rows, **fields)
+        fields = {"complete": complete, "seed": args.seed, "concurrency": args.concurrency}
+        write_results(args.out, "bug_fix", summary, rows, **fields, wall_s=round(wall, 1))
 
     await run_grid(embedded_backend(), grid, one, write, rows=rows, concurrency=args.concurrency)
     print(json.dumps(summarise(rows), indent=1))

@@ -15,8 +15,8 @@ still works. This measures it on one edit step per bug, the same for every varia
 
 Each branch ends as one of: ``passed`` (the tests pass with it), ``failed`` (it applied and
 the tests fail), ``unchanged`` (a verbatim copy), ``invalid`` (another edit error: not
-Python, no such definition ...). Variants run on one engine, in rotated order per bug,
-``--concurrency`` bugs at a time.
+Python, no such definition ...), ``error`` (no answer: the request failed or timed out).
+Variants run on one engine, in rotated order per bug, ``--concurrency`` bugs at a time.
 
 Example:
     $ .venv/bin/python benchmarks/edit_copies.py --bugs median-even --penalties 1.0 1.1
@@ -37,7 +37,7 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).parent))
 import bug_fix
-from _common import run_grid, todo, write_results
+from _common import earlier_rows, run_grid, todo, write_results
 from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
@@ -50,7 +50,7 @@ from langgraph_scaling.edits._parse import UNCHANGED
 
 RESULTS = Path(__file__).parent / "results" / "edit_copies.json"
 PLAN = "Fix the bug the failing tests show, in the module that has it."
-OUTCOMES = ("passed", "failed", "unchanged", "invalid")
+OUTCOMES = ("passed", "failed", "unchanged", "invalid", "error")
 
 
 class Penalised:
@@ -71,6 +71,8 @@ class Penalised:
 
 def outcome(candidate: dict[str, Any]) -> str:
     """How one edit branch ended (see the module's docstring)."""
+    if candidate.get("status", "ok") != "ok":  # no answer to judge: the engine failed it
+        return "error"
     verdicts = candidate.get("verdicts", [])
     errors = [v["details"]["edit_error"] for v in verdicts if "edit_error" in v.get("details", {})]
     if errors:
@@ -126,7 +128,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         out[str(penalty)] = {
             "bugs": len(rs),
             "branches": sum(r["branches"] for r in rs),
-            **{name: sum(r[name] for r in rs) for name in OUTCOMES},
+            **{name: sum(r.get(name, 0) for r in rs) for name in OUTCOMES},
             "bugs_with_a_pass": sum(r["passed"] > 0 for r in rs),
             "tokens_out": sum(r["tokens_out"] for r in rs),
             "cut_off": sum(r["cut_off"] for r in rs),
@@ -137,8 +139,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 async def run(args: argparse.Namespace) -> None:
     from langgraph_scaling.backends.default import embedded_backend
 
-    old = json.loads(args.out.read_text()) if args.extend and args.out.exists() else {}
-    rows: list[dict[str, Any]] = old.get("results", [])
+    rows = earlier_rows(args.out, args.extend, k=args.k)
     ids = bug_fix.corpus.bug_ids() if args.bugs == ["all"] else args.bugs
     grid = todo(ids, args.penalties, {(r["bug"], r["penalty"]) for r in rows})
 
@@ -154,10 +155,18 @@ async def run(args: argparse.Namespace) -> None:
     print(json.dumps(summarise(rows), indent=1))
 
 
+def penalty(text: str) -> float:
+    """A ``--penalties`` value: vLLM takes a repetition penalty above 0 (1: none)."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"a repetition penalty must be above 0, not {text}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--bugs", nargs="+", default=["all"], help="bug ids (default: all)")
-    p.add_argument("--penalties", nargs="+", type=float, default=[1.0, 1.1])
+    p.add_argument("--penalties", nargs="+", type=penalty, default=[1.0, 1.1])
     p.add_argument("--k", type=int, default=4, help="edit branches per step")
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--out", type=Path, default=RESULTS)

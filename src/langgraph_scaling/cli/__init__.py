@@ -115,6 +115,13 @@ def _sandbox(args: argparse.Namespace, *, packages: tuple[str, ...] = ()) -> San
     return None
 
 
+def _packages(task: Any) -> tuple[str, ...]:
+    """What a task's tests import that the sandbox must show: pytest for a repository."""
+    from langgraph_scaling.verifiers._trusted import packages_for_tests
+
+    return ("pytest",) if task.kind == "patch" else packages_for_tests([task.visible_tests])
+
+
 def _backend(args: argparse.Namespace) -> Backend:
     if args.base_url:
         from langgraph_scaling.backends.openai_server import OpenAIServerBackend
@@ -263,7 +270,7 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
 
     task = _solve_task(args)
     spec = parse_policy(args.policy, max_new_tokens=args.max_new_tokens)
-    sandbox = _sandbox(args, packages=("pytest",) if task.kind == "patch" else ())
+    sandbox = _sandbox(args, packages=_packages(task))
     backend = _backend(args)
     try:
         await check_sandbox(sandbox)  # seconds; before the engine's minute-long start

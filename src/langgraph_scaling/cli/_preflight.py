@@ -1,5 +1,6 @@
-"""Checks run once before the first task: a sandbox or an engine that cannot work stops the
-eval at once, with the reason, instead of turning every task into a wrong answer.
+"""Checks run once before the first task: a sandbox or an engine that cannot work stops
+``eval`` or ``solve`` at once, with the reason, instead of turning every task into a wrong
+answer.
 
 Example:
     >>> import anyio
@@ -25,15 +26,30 @@ __all__ = ["check_backend", "check_sandbox"]
 _SANDBOX = (
     "The sandbox cannot run programs, so no task could be judged (checked before the first task)"
 )
+_KNOWN_GOOD = """from typing import List
+
+
+def running_total(xs: List[int]) -> List[int]:
+    out, total = [], 0
+    for x in xs:
+        total += x
+        out.append(total)
+    return out
+"""
+_KNOWN_TESTS = {  # judged as a task's hidden tests are; needs no task data installed
+    "test": "def check(candidate):\n    assert candidate([1, 2, 3]) == [1, 3, 6]\n"
+    "    assert candidate([]) == []\n",
+    "entry_point": "running_total",
+}
 
 
 async def check_sandbox(sandbox: Sandbox | None = None) -> None:
-    """Run ``print('ok')`` and judge the canonical solution of HumanEval/0 in ``sandbox``.
+    """Run ``print('ok')`` and judge a known-good program against its tests in ``sandbox``.
 
     Raises:
         SandboxError: either did not run, or the known-good solution was judged failing.
     """
-    from langgraph_scaling.tasks.humaneval import judge_verdict, reference_solution
+    from langgraph_scaling.tasks.humaneval import judge_verdict
 
     box = sandbox or Sandbox()
     try:
@@ -43,14 +59,13 @@ async def check_sandbox(sandbox: Sandbox | None = None) -> None:
     if run.stdout != "ok\n":
         detail = f"exit {run.exit_code}, limit {run.limit_hit}, stderr: {run.stderr[-600:]!r}"
         raise SandboxError(f"{_SANDBOX}: print('ok') printed {run.stdout[:200]!r} ({detail}).")
-    program, hidden = reference_solution(0)
     try:
-        verdict = await judge_verdict(program, hidden, sandbox=sandbox)
+        verdict = await judge_verdict(_KNOWN_GOOD, _KNOWN_TESTS, sandbox=sandbox)
     except SandboxError as exc:
-        raise SandboxError(f"{_SANDBOX}: judging HumanEval/0's canonical solution: {exc}") from exc
+        raise SandboxError(f"{_SANDBOX}: judging a known-good program: {exc}") from exc
     if not verdict.passed:
         raise SandboxError(
-            f"{_SANDBOX}: the canonical solution of HumanEval/0 failed its own tests: "
+            f"{_SANDBOX}: a known-good program (running_total) failed its own tests: "
             f"{verdict.feedback[:600]}"
         )
 

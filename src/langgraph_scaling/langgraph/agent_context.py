@@ -58,10 +58,11 @@ class AgentContext(ScalingContext):
     sandbox: SkipJsonSchema[Any] = None
     """In-process only: the :class:`~langgraph_scaling.sandbox.Sandbox` the agent's own
     checks run in, e.g. a ``RaySandbox`` to run them on a Ray cluster. The coding agent runs
-    a task's visible and generated tests there; the repository agent every run of its test
-    command (the ``run_tests`` tool, each edit branch's check, the reproduction test, the
-    trim), so its sandbox must show what the tests import (``packages=("pytest",)``).
-    ``None``: a shared local sandbox (showing pytest for the repository agent)."""
+    a task's visible and generated tests there (and a patch task's test command); the
+    repository agent every run of its test command (the ``run_tests`` tool, each edit
+    branch's check, the reproduction test, the trim). The sandbox must show what the tests
+    import (``packages=("pytest",)`` for pytest tests): a sandbox is used as given.
+    ``None``: a shared local sandbox showing pytest where the tests need it."""
 
     @field_validator("sandbox")
     @classmethod
