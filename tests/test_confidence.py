@@ -24,7 +24,7 @@ from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.routing import AdaptiveRouter
 from langgraph_scaling.sampling import BackendSampler
 from langgraph_scaling.selection import select
-from langgraph_scaling.selection.lexicographic import lexicographic
+from langgraph_scaling.selection import lexicographic  # as the README imports it
 from langgraph_scaling.testing import ScriptedChatModel
 
 

@@ -1,7 +1,8 @@
 """Choosing the committed candidate: vote keys and selection strategies.
 
 One strategy per module (``vote``, ``weighted_vote``, ``best``, ``first_pass``,
-``refine``), registered by name in :data:`SELECTORS`.
+``refine`` ...), registered by name in :data:`SELECTORS`; :func:`lexicographic` builds a
+rule that ranks by several scores in turn (``ScalingPolicy(selection=lexicographic(...))``).
 """
 
 from langgraph_scaling.selection.keys import (
@@ -13,6 +14,7 @@ from langgraph_scaling.selection.keys import (
     text_key,
     tool_calls_key,
 )
+from langgraph_scaling.selection.lexicographic import lexicographic
 from langgraph_scaling.selection.strategies import (
     SELECTORS,
     Selection,
@@ -33,6 +35,7 @@ __all__ = [
     "code_key",
     "compute_key",
     "extract_python",
+    "lexicographic",
     "select",
     "selector",
     "text_key",
