@@ -23,8 +23,10 @@ from langgraph_scaling.errors import ConfigError
 from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.routing import AdaptiveRouter
 from langgraph_scaling.sampling import BackendSampler
-from langgraph_scaling.selection import select
-from langgraph_scaling.selection import lexicographic  # as the README imports it
+from langgraph_scaling.selection import (
+    lexicographic,  # as the README imports it
+    select,
+)
 from langgraph_scaling.testing import ScriptedChatModel
 
 

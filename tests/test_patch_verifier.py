@@ -6,13 +6,14 @@ diff) is applied and tested; a malformed edit is a failed verdict with feedback.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from langgraph_scaling.errors import ConfigError
+from langgraph_scaling.errors import ConfigError, VerifierError
 from langgraph_scaling.report import Candidate
 from langgraph_scaling.verifiers.patch import PatchVerifier
 from langgraph_scaling.verifiers.protocol import VerifyContext
@@ -188,6 +189,20 @@ def test_config_errors(tmp_path: Path) -> None:
         PatchVerifier(tmp_path, [])
     with pytest.raises(ConfigError, match=r"PatchVerifier\.repo"):
         PatchVerifier(tmp_path / "missing", ["true"])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["no-such-test-runner", "-q"], ["./run_tests.sh"]],
+    ids=["not-on-path", "not-in-repo"],
+)
+async def test_a_test_command_the_sandbox_cannot_run_is_an_error_not_a_failed_patch(
+    repo: Path, command: list[str]
+) -> None:
+    # every candidate would "fail" on it alike: the verifier cannot judge, so it says so
+    verifier = PatchVerifier(repo, command, timeout=30)
+    with pytest.raises(VerifierError, match=rf"program '{re.escape(command[0])}' is not available"):
+        await verifier.check_patch(GOOD)
 
 
 CHEAT = """test_stats.py

@@ -21,9 +21,14 @@ from langgraph_scaling import ScalingPolicy
 from langgraph_scaling.agents.repo import RepoAgentContext, build_repo_agent
 from langgraph_scaling.agents.repo.tools import make_repo_tools
 from langgraph_scaling.agents.repo.unchanged import NUDGE
-from langgraph_scaling.agents.repo.workspace import Workspace, summarise_output
+from langgraph_scaling.agents.repo.workspace import (
+    _CANNOT_START,
+    Workspace,
+    run_suite,
+    summarise_output,
+)
 from langgraph_scaling.backends._protocol import Sample, SampleRequest
-from langgraph_scaling.errors import BackendError, ConfigError, StepFailedError
+from langgraph_scaling.errors import BackendError, ConfigError, SandboxError, StepFailedError
 from langgraph_scaling.sandbox import Sandbox, SandboxLimits
 from langgraph_scaling.testing import ScriptedChatModel, tool_call
 from tests._corpus import corpus
@@ -237,6 +242,46 @@ async def test_reproduction_test_first_when_every_test_passes(repo: Path) -> Non
     assert "was added as tests/test_issue_reproduction.py" in told and "1 failed" in told
 
 
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (REPRO.replace("tests/test_issue_reproduction.py", "tests/test_summary.py"), "changes"),
+        (REPRO.replace("tests/test_issue_reproduction.py", "tests/conftest.py"), "changes"),
+        (REPRO.replace("tests/test_issue_reproduction.py", "tests/test_other.py"), None),
+    ],
+    ids=["rewrites-the-existing-tests", "adds-a-conftest", "a-new-test-file"],
+)
+async def test_a_reproduction_test_may_only_add_a_new_test_file(
+    repo: Path, answer: str, why: str | None
+) -> None:
+    from langgraph_scaling.agents.repo.verify import ReproductionVerifier
+    from langgraph_scaling.report import Candidate
+    from langgraph_scaling.verifiers import VerifyContext
+    from langgraph_scaling.verifiers.patch import DEFAULT_PROTECTED
+
+    for new in ("tests/conftest.py", "tests/test_other.py"):
+        (repo / new).touch()  # as the step touches the file it asks for
+    check = ReproductionVerifier(repo, COMMAND, test_globs=DEFAULT_PROTECTED, timeout=60)
+    verdict = await check.verify(Candidate(index=0, text=answer), VerifyContext())
+    if why is None:
+        assert verdict.passed, verdict.feedback  # it fails on the buggy code: a reproduction
+    else:
+        assert not verdict.passed and "may only add new test files" in verdict.feedback
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["pkg/tests/helpers.py", "app/tests.py", "pytest.ini", "setup.cfg", "pyproject.toml",
+     "src/pkg/test/data.json"],
+)  # fmt: skip
+def test_nested_test_folders_and_test_configuration_are_protected(path: str) -> None:
+    from langgraph_scaling.edits._paths import matches_any
+    from langgraph_scaling.verifiers.patch import DEFAULT_PROTECTED
+
+    assert matches_any(path, DEFAULT_PROTECTED)
+    assert not matches_any("descstats/summary.py", DEFAULT_PROTECTED)
+
+
 async def test_no_reproduction_test_that_fails_is_no_fix(repo: Path) -> None:
     _hide_the_failing_tests(repo)
     out = await _run(repo, ScriptedChatModel(script=[PASSING_REPRO]))
@@ -263,6 +308,35 @@ def test_workspace_reads_through_the_overlay(repo: Path) -> None:
     ws = Workspace(repo, {MODULE: "x = 1\n", "tests/new_test.py": "y = 2\n"})
     assert ws.read(MODULE) == "x = 1\n" and "tests/new_test.py" in ws.files()
     assert ".git/HEAD" not in ws.files() and ".gitignore" in ws.files()
+
+
+def test_symbolic_links_are_not_listed_nor_followed_into_the_copy(
+    repo: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("outside the repository\n")
+    (repo / "data").symlink_to(outside, target_is_directory=True)
+    (repo / "descstats" / "link.py").symlink_to(repo / MODULE)
+    (repo / "dangling.py").symlink_to(tmp_path / "nothing-here.py")
+    ws = Workspace(repo)
+    assert not {"data/secret.txt", "descstats/link.py", "dangling.py"} & set(ws.files())
+    copy = ws.materialise(tmp_path / "copy")  # a dangling link does not stop the copy
+    assert (copy / "data").is_symlink() and (copy / "dangling.py").is_symlink()
+    assert (copy / MODULE).read_text() == (repo / MODULE).read_text()
+
+
+async def test_a_test_command_missing_from_the_sandbox_is_an_error_not_a_failing_suite(
+    repo: Path,
+) -> None:
+    with pytest.raises(SandboxError, match="cannot run the test command"):
+        await run_suite(repo, ["no-such-test-runner", "-q"], limit_s=30)
+    # the same marker written by the tests themselves (candidate code) is a failing run
+    forged = "import sys; print('" + _CANNOT_START + "', file=sys.stderr); sys.exit(127)"
+    run = await run_suite(repo, ["python", "-c", forged], limit_s=30)
+    assert run.exit_code == 127 and not run.passed
+    gone = await run_suite(repo, ["./run_tests.sh"], limit_s=30)  # an edit may remove it
+    assert gone.exit_code == 127 and not gone.passed
 
 
 def _cli(monkeypatch: pytest.MonkeyPatch, model: ScriptedChatModel, repo: Path, *extra: str) -> int:

@@ -6,6 +6,11 @@ runs each test command as a child process that inherits none of its descriptors,
 only then reads the verifier's nonce from fd 3 and writes its record to fd 4. The
 referee is non-dumpable, so the tests' processes cannot read its memory or descriptors.
 
+What the sandbox lacks is checked before the patch, so that no candidate can cause it: a
+test command's program that is not there, or neither git nor patch for a patch. The record
+then carries ``error`` (the verifier raises; no candidate is judged on it). A program that
+goes missing only with the patch applied is the candidate's doing, a failed test.
+
 Example:
     The verifier runs ``python _referee.py`` with ``spec.json`` beside it; see
     ``patch.py``.
@@ -35,7 +40,11 @@ def _apply(repo: str, patch: str) -> tuple[bool, str]:
     tried = []
     if shutil.which("git"):
         cmd = ["git", "apply", "--whitespace=nowarn", "--verbose", patch]
-        proc = subprocess.run(cmd, cwd=repo, capture_output=True, check=False, close_fds=True)
+        # a copy inside another git work tree: git apply would skip every path and exit 0
+        env = {**os.environ, "GIT_CEILING_DIRECTORIES": os.path.dirname(repo)}
+        proc = subprocess.run(
+            cmd, cwd=repo, env=env, capture_output=True, check=False, close_fds=True
+        )
         if proc.returncode == 0:
             return True, ""
         tried.append(f"git apply: {_tail(proc).strip()}")
@@ -49,7 +58,18 @@ def _apply(repo: str, patch: str) -> tuple[bool, str]:
                 return True, ""
             dry = proc
         tried.append(f"patch -p1: {_tail(dry).strip()}")
-    return False, "\n".join(tried) or "neither git nor patch is available"
+    return False, "\n".join(tried)
+
+
+def _missing(repo: str, spec: dict[str, Any]) -> str:
+    """What the sandbox lacks to judge any candidate (``""``: nothing)."""
+    if spec["patch"] is not None and not (shutil.which("git") or shutil.which("patch")):
+        return "neither git nor patch is available in the sandbox to apply a patch"
+    for _, argv in spec["tests"]:
+        program = argv[0] if os.sep in argv[0] else shutil.which(argv[0])
+        if program is None or not os.access(os.path.join(repo, program), os.X_OK):
+            return f"the test command's program {argv[0]!r} is not available in the sandbox"
+    return ""
 
 
 def _run_test(repo: str, argv: list[str], timeout: float) -> tuple[bool, str]:
@@ -71,15 +91,22 @@ def main() -> None:
         spec: dict[str, Any] = json.load(fh)
     os.remove("spec.json")
     repo = os.path.abspath(spec["repo"])
-    applied, why = (True, "") if spec["patch"] is None else _apply(repo, spec["patch"])
+    error = _missing(repo, spec)
+    applied, why = (True, "") if error or spec["patch"] is None else _apply(repo, spec["patch"])
     results = []
-    if applied:
+    if applied and not error:
         for name, argv in spec["tests"]:
             ok, output = _run_test(repo, argv, float(spec["test_timeout"]))
             results.append([name, ok, output])
     nonce = os.read(3, 4096).decode()
     os.close(3)
-    record = {"nonce": nonce, "applied": applied, "apply_error": why, "results": results}
+    record = {
+        "nonce": nonce,
+        "applied": applied,
+        "apply_error": why,
+        "results": results,
+        "error": error,
+    }
     os.write(4, json.dumps(record).encode())
     os.close(4)
 

@@ -43,8 +43,21 @@ from langgraph_scaling.verifiers.pytest_summary import failing_tests, summary_li
 
 __all__ = ["DEFAULT_PROTECTED", "PatchVerifier", "repo_limits"]
 
-DEFAULT_PROTECTED = ("tests/**", "test/**", "test_*.py", "*_test.py", "conftest.py")
-"""Test files a patch may not change: test folders, pytest's file patterns, conftest.py."""
+DEFAULT_PROTECTED = (
+    "**/tests/**",
+    "**/test/**",
+    "test_*.py",
+    "*_test.py",
+    "tests.py",
+    "conftest.py",
+    "pytest.ini",
+    "tox.ini",
+    "setup.cfg",
+    "pyproject.toml",
+)
+"""What a patch may not change: test folders at any depth, pytest's and Django's test file
+names, conftest.py, and the files that configure how the tests run (pytest.ini, tox.ini,
+setup.cfg, pyproject.toml: an ``addopts = --collect-only`` would pass every suite)."""
 
 # A repository's tests usually run under pytest: the default sandbox shows it (and only it).
 _PYTEST = ("pytest",) if importlib.util.find_spec("pytest") else ()
@@ -149,7 +162,12 @@ class PatchVerifier:
         return await self.check_patch(candidate.text)
 
     async def check_patch(self, answer: str) -> Verdict:
-        """Read ``answer`` as edits (any form), apply them to a copy and run the tests."""
+        """Read ``answer`` as edits (any form), apply them to a copy and run the tests.
+
+        Raises:
+            VerifierError: the sandbox cannot judge any patch (no git or patch, the test
+                command's program missing), or the tests could not run unpatched.
+        """
         try:
             edits = await anyio.to_thread.run_sync(
                 partial(parse_edits, answer, self.repo, files=self.files)
@@ -231,6 +249,8 @@ class PatchVerifier:
         )
         if record is None:
             return None, self._fail(run_failure(run), limit_hit=run.limit_hit, **details)
+        if record.get("error"):
+            raise VerifierError(f"{self.name}: {record['error']} (repository {self.repo})")
         if not record.get("applied"):
             why = record.get("apply_error", "")
             return None, self._fail(f"The patch does not apply:\n{why}", **details)

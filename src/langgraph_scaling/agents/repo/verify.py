@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -97,13 +98,17 @@ class Recorder:
         return found[-1] if found else None
 
 
+_TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
+
+
 class ReproductionVerifier:
     """Passes a new test that fails on ``root`` as it is; score 1 or 0.
 
     Args:
         root: the repository (a materialised workspace) the test is for.
         test_command: the command that runs the tests.
-        test_globs: the files a reproduction test may add or change.
+        test_globs: where a reproduction test may be added (a new or empty
+            ``test_*.py`` / ``*_test.py`` file).
         timeout: seconds the test command may take.
         sandbox: where the tests run (default: the shared local sandbox).
     """
@@ -136,9 +141,15 @@ class ReproductionVerifier:
             edits = await anyio.to_thread.run_sync(partial(parse_edits, candidate.text, self.root))
         except EditError as err:
             return self._fail(str(err), edit_error={"file": err.file, "reason": err.reason})
-        other = [p for p in edits.paths if not matches_any(p, self.test_globs)]
+        other = [
+            c.path
+            for c in edits.changes
+            if c.before  # new or empty (the step touches the file it asks for), never tests lost
+            or not _TEST_FILE.match(c.path.rsplit("/", 1)[-1])  # no conftest.py, no config
+            or not matches_any(c.path, self.test_globs)
+        ]
         if other:
-            why = f"A reproduction test may only add test files; it changes {', '.join(other)}."
+            why = f"A reproduction test may only add new test files; it changes {', '.join(other)}."
             return self._fail(why, files=list(edits.paths))
         ws = Workspace(self.root, {c.path: c.after for c in edits.changes})
         run = await run_in_copy(ws, self.command, limit_s=self.timeout, sandbox=self.sandbox)

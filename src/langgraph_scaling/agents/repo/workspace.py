@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from langgraph_scaling.edits import FileChange, safe_path, unified_diff
+from langgraph_scaling.errors import SandboxError
 from langgraph_scaling.sandbox import Sandbox
 from langgraph_scaling.verifiers import shared_sandbox
 from langgraph_scaling.verifiers.patch import repo_limits
@@ -50,8 +51,15 @@ __all__ = [
 _SKIP_DIRS = {".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv"}
 _BLOCK = re.compile(r"^_{3,} (.+?) _{3,}$")
 _SECTION = re.compile(r"^={3,} (.+?) ={3,}$")
-# Runs the test command from the repository copy in the sandbox's work dir.
-_IN_REPO = "import os,subprocess,sys;os.chdir('repo');sys.exit(subprocess.call(sys.argv[1:]))"
+# Runs the test command from the repository copy in the sandbox's work dir; a program that
+# cannot start exits 127 with _CANNOT_START on stderr (not a traceback that reads as exit 1).
+_CANNOT_START = "langgraph-scaling: the test command cannot start:"
+_WHICH = "import shutil,sys;sys.exit(0 if shutil.which(sys.argv[1]) else 3)"
+_IN_REPO = (
+    "import os,subprocess,sys;os.chdir('repo')\n"
+    "try:\n sys.exit(subprocess.call(sys.argv[1:]))\n"
+    f"except OSError as e:\n print({_CANNOT_START!r},e,file=sys.stderr);sys.exit(127)"
+)
 
 
 @dataclass(frozen=True)
@@ -64,11 +72,13 @@ class Workspace:
     """Edited files: repository-relative path -> new text (``None``: deleted)."""
 
     def files(self) -> list[str]:
-        """Every file, repository-relative, sorted (caches and ``.git`` left out)."""
+        """Every file, repository-relative, sorted (caches, ``.git`` and symbolic links left
+        out: a link is neither read nor edited through)."""
         found = set()
         for path in self.repo.rglob("*"):
             rel = path.relative_to(self.repo)
-            if _SKIP_DIRS.intersection(rel.parts) or not path.is_file():
+            skipped = _SKIP_DIRS.intersection(rel.parts)
+            if skipped or path.is_symlink() or not path.is_file():
                 continue
             found.add(rel.as_posix())
         found.update(p for p, text in self.changes.items() if text is not None)
@@ -103,8 +113,10 @@ class Workspace:
         )
 
     def materialise(self, dest: Path) -> Path:
-        """Write the workspace's files under ``dest`` (created) and return it."""
-        shutil.copytree(self.repo, dest, ignore=shutil.ignore_patterns(*_SKIP_DIRS))
+        """Write the workspace's files under ``dest`` (created) and return it. Symbolic links
+        are copied as links: what they point to outside the repository is not copied in."""
+        ignore = shutil.ignore_patterns(*_SKIP_DIRS)
+        shutil.copytree(self.repo, dest, symlinks=True, ignore=ignore)
         for rel, text in self.changes.items():
             target = dest / rel
             if text is None:
@@ -138,7 +150,9 @@ async def run_suite(
     but for the time, which ``limit_s`` sets, and the file size, at least 256 MB.
 
     Raises:
-        SandboxError: the sandbox could not run at all (never a test failure).
+        SandboxError: the sandbox could not run at all, or the command's program (one from
+            the sandbox's ``PATH`` or an absolute path, which no edit can remove) cannot
+            start in it (never a test failure).
     """
     box = sandbox or shared_sandbox(("pytest",))
     limits = repo_limits(box.limits).model_copy(
@@ -148,9 +162,26 @@ async def run_suite(
         [box.python, "-c", _IN_REPO, *command], files={"repo": root}, limits=limits
     )
     output = (result.stdout + ("\n" + result.stderr if result.stderr.strip() else "")).strip()
+    if result.exit_code == 127 and _CANNOT_START in result.stderr and await _missing(box, command):
+        raise SandboxError(
+            f"The sandbox cannot run the test command {list(command)}: "
+            f"{result.stderr.strip()[-400:]}",
+            stage="exec",
+            argv0=command[0],
+        )
     if result.limit_hit:
         output += f"\n[stopped: {result.limit_hit} limit hit after {limit_s:g} s]"
     return SuiteRun(result.exit_code, output, failing_tests(output), result.limit_hit)
+
+
+async def _missing(box: Sandbox, command: Sequence[str]) -> bool:
+    """Whether the command's program is missing from the sandbox itself, checked in a run of
+    its own (candidate code could print the marker; it cannot change this run). A program
+    inside the repository is no one's but the edit's: never missing here."""
+    if "/" in command[0] and not command[0].startswith("/"):
+        return False
+    probe = await box.run([box.python, "-c", _WHICH, command[0]], limits=box.limits)
+    return probe.exit_code == 3
 
 
 async def run_in_copy(
