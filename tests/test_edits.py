@@ -115,6 +115,17 @@ def test_search_replace_several_blocks_and_files(repo: Path) -> None:
     _applies(repo, edits)
 
 
+def test_a_path_like_word_in_a_block_does_not_retarget_the_next_block(repo: Path) -> None:
+    # the next block has no path of its own: it edits the file named before the first
+    answer = _sr("stats.py", OLD, "    return sum(xs) / len(xs)  # like `self.items`\n") + (
+        "<<<<<<< SEARCH\n        return self.items[0]\n=======\n"
+        "        return self.items.pop()  # see ``pkg/util.py``\n>>>>>>> REPLACE\n"
+    )
+    edits = parse_edits(answer, repo)
+    assert edits.paths == ("stats.py",)
+    assert "self.items.pop()" in (edits.changes[0].after or "")
+
+
 def test_empty_search_creates_a_file(repo: Path) -> None:
     edits = parse_edits(_sr("tests/test_new.py", "", "def test_x():\n    assert True\n"), repo)
     assert edits.changes[0].before is None
@@ -202,6 +213,21 @@ def test_class_listing_one_method_replaces_only_it(repo: Path) -> None:
     after = parse_edits(answer, repo).changes[0].after or ""
     assert "def push(self, x)" in after and "return self.items.pop()" in after
     assert after.count("class Stack") == 1
+
+
+def test_a_class_and_its_own_method_at_top_level_is_an_error_not_lost_code(
+    repo: Path,
+) -> None:
+    (repo / "shapes.py").write_text(
+        "class Box:\n    def area(self):\n        return 1\n\n    def side(self):\n"
+        "        return 2\n\n\ndef after():\n    return 3\n"
+    )
+    answer = (
+        "shapes.py\n```python\nclass Box:\n    def area(self):\n        return 10\n\n"
+        "    def side(self):\n        return 20\n\n\ndef area(self):\n    return 30\n```\n"
+    )
+    with pytest.raises(EditError, match="write the class whole or only the method"):
+        parse_edits(answer, repo)  # before: the splices overlapped and `after` was lost
 
 
 @pytest.mark.parametrize(

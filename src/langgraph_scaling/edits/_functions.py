@@ -164,14 +164,24 @@ def replace_definitions(path: str, content: str, source: str) -> str | None:
         parts = [_after(anchor, block, n, 0) for n in added]
         splices.append(_Splice(parts[0].start, parts[0].end, "".join(x.text for x in parts)))
     splices += _import_splice(module, lines, block, new)
-    return _apply(lines, splices)
+    return _apply(path, lines, splices)
 
 
-def _apply(lines: list[str], splices: list[_Splice]) -> str:
+def _apply(path: str, lines: list[str], splices: list[_Splice]) -> str:
+    """The splices made from the end up; two that overlap (a class and, at top level, one
+    of its own methods) would eat each other's lines: an ``EditError``."""
     seen: set[tuple[int, int]] = set()
+    floor = len(lines)
     for s in sorted(splices, key=lambda s: (s.start, s.end), reverse=True):
         if s.end > s.start and (s.start, s.end) in seen:
             continue
+        if s.end > floor:
+            raise EditError(
+                path,
+                "the python block replaces a definition and, separately, a part of it; "
+                "write the class whole or only the method",
+            )
         seen.add((s.start, s.end))
         lines[s.start : s.end] = [s.text]
+        floor = s.start
     return "".join(lines)

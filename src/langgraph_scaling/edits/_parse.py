@@ -133,7 +133,7 @@ def _search_replace(lines: list[str], files: _Files) -> None:
     path, stop = None, 0
     for number, block in enumerate(blocks, 1):
         path = _path_before(lines, block.line, stop) or path
-        stop = block.line + 1
+        stop = block.end + 1  # the next block's path is after this one's text
         if path is None:
             raise EditError(None, f"SEARCH block {number} names no file; put its path first")
         rel, content = files.get(path)

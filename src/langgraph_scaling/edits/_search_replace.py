@@ -28,11 +28,13 @@ _REPLACE = re.compile(r"^\s*>{5,9}\s*REPLACE\b.*$")
 
 @dataclass(frozen=True)
 class Block:
-    """One SEARCH/REPLACE block and the line it starts on (0-based, in the answer)."""
+    """One SEARCH/REPLACE block, the line it starts on and its ``>>>>>>> REPLACE`` line
+    (0-based, in the answer)."""
 
     search: str
     replace: str
     line: int
+    end: int = -1
 
 
 def find_blocks(lines: list[str]) -> list[Block]:
@@ -51,7 +53,8 @@ def find_blocks(lines: list[str]) -> list[Block]:
         if div is None or end is None:
             missing = "=======" if div is None else ">>>>>>> REPLACE"
             raise EditError(None, f"the SEARCH block on line {start + 1} has no `{missing}` line")
-        blocks.append(Block(_text(lines[start + 1 : div]), _text(lines[div + 1 : end]), start))
+        search, replace = _text(lines[start + 1 : div]), _text(lines[div + 1 : end])
+        blocks.append(Block(search, replace, start, end))
         i = end + 1
     return blocks
 
