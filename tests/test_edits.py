@@ -178,6 +178,11 @@ def test_paths_must_stay_inside(repo: Path, tmp_path: Path, path: str) -> None:
         parse_edits(f"{path}\n```python\nx = 2\n```\n", repo)
 
 
+def test_a_path_the_file_system_refuses_is_an_edit_error(repo: Path) -> None:
+    with pytest.raises(EditError, match="the path cannot be used"):
+        safe_path(repo, "pkg/" + "a" * 300 + ".py")
+
+
 def test_safe_path_normalises() -> None:
     assert safe_path(Path("."), "./src//langgraph_scaling/errors.py") == (
         "src/langgraph_scaling/errors.py"

@@ -41,11 +41,15 @@ def safe_path(repo: Path, name: str) -> str:
         raise EditError(name, "files under .git cannot be edited")
     root = repo.resolve()
     current = root
-    for part in parts:
-        current = current / part
-        if current.is_symlink():
-            raise EditError(name, "the path goes through a symbolic link")
-    if not current.resolve().is_relative_to(root):
+    try:
+        for part in parts:
+            current = current / part
+            if current.is_symlink():
+                raise EditError(name, "the path goes through a symbolic link")
+        inside = current.resolve().is_relative_to(root)
+    except OSError as exc:  # a name too long for the file system, and the like
+        raise EditError(name[:200], f"the path cannot be used: {exc.strerror}") from None
+    if not inside:
         raise EditError(name, "the path leads outside the repository")
     return "/".join(parts)
 

@@ -89,7 +89,8 @@ class Workspace:
         """A file's text through the overlay; ``None`` when it does not exist.
 
         Raises:
-            EditError: the path leaves the repository, or the file is not UTF-8.
+            EditError: the path leaves the repository (bytes that are not UTF-8 are
+                read as replacement characters).
         """
         rel = safe_path(self.repo, name)
         if rel in self.changes:
