@@ -178,6 +178,12 @@ def test_paths_must_stay_inside(repo: Path, tmp_path: Path, path: str) -> None:
         parse_edits(f"{path}\n```python\nx = 2\n```\n", repo)
 
 
+def test_a_root_anchored_path_is_refused_with_the_relative_one_to_write(repo: Path) -> None:
+    # the tools take "/stats.py" as the root's; an edit says what to write instead
+    with pytest.raises(EditError, match=r"relative to the repository root \(`stats.py`\)"):
+        parse_edits(_sr("/stats.py", OLD, NEW), repo)
+
+
 def test_a_path_the_file_system_refuses_is_an_edit_error(repo: Path) -> None:
     with pytest.raises(EditError, match="the path cannot be used"):
         safe_path(repo, "pkg/" + "a" * 300 + ".py")

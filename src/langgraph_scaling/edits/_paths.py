@@ -33,7 +33,8 @@ def safe_path(repo: Path, name: str) -> str:
         raise EditError(name or None, "the path is empty or holds a backslash or NUL")
     pure = PurePosixPath(raw)
     if pure.is_absolute() or raw.startswith("~"):
-        raise EditError(name, "the path must be relative to the repository root")
+        hint = raw.lstrip("/~").lstrip("/") or "path/to/file.py"
+        raise EditError(name, f"the path must be relative to the repository root (`{hint}`)")
     parts = [p for p in pure.parts if p != "."]
     if not parts or ".." in parts:
         raise EditError(name, "the path must stay inside the repository (no `..`)")
