@@ -433,14 +433,60 @@ async def test_a_bad_value_for_a_vllm_option_is_an_error_not_a_refusal(
         ),
         ("structured_outputs.regex: Extra inputs are not permitted", None),
         ("top_k must be -1 or at least 1, got 0; unknown value", None),
+        ("Unrecognized request argument supplied: top_k.", "top_k"),
+        (
+            "1 validation error for ChatCompletionRequest\ntop_k\n  Extra inputs are not "
+            "permitted [type=extra_forbidden, input_value=5, input_type=int]",
+            "top_k",
+        ),
+        (
+            "1 validation error for ChatCompletionRequest\nstructured_outputs.foo\n  Extra "
+            "inputs are not permitted [type=extra_forbidden, input_value=1, input_type=int]",
+            None,
+        ),
     ],
-    ids=["openai", "quoted", "serde", "pydantic", "regex", "nested-extra", "dotted", "value"],
+    ids=[
+        "openai",
+        "quoted",
+        "serde",
+        "pydantic",
+        "regex",
+        "nested-extra",
+        "dotted",
+        "value",
+        "full-stop",
+        "pydantic-text",
+        "pydantic-text-nested",
+    ],
 )
 def test_only_an_error_that_refuses_the_option_itself_leaves_it_out(
     message: str, refused: str | None
 ) -> None:
     error = SimpleNamespace(body={"message": message})  # as openai's status errors carry it
     assert refused_option(error, ["top_k", "structured_outputs"]) == refused
+
+
+async def test_requests_in_flight_when_an_option_is_refused_are_all_sent_again(
+    loopback: FakeOpenAI,
+) -> None:
+    # four steps at once against a server that is not vLLM: each first request carries the
+    # option, and each is sent again without it, whichever refusal is read first
+    loopback.refuse = frozenset({"structured_outputs"})
+    loopback.delay = 0.05
+    backend = fast(loopback.url)
+    constrained = request(1, extra={"structured_outputs": {"regex": "a+"}})
+    results: list[list[Sample]] = []
+
+    async def step() -> None:
+        results.append(await collect(backend, constrained))
+
+    with pytest.warns(UserWarning, match="refused the option") as caught:
+        async with backend, anyio.create_task_group() as tg:
+            for _ in range(4):
+                tg.start_soon(step)
+    assert [s.error for r in results for s in r] == [None] * 4
+    assert sum("structured_outputs" in body for body in loopback.requests) == 4
+    assert len(loopback.requests) == 8 and len(caught) == 1
 
 
 async def test_refused_token_ids_are_asked_for_no_more(loopback: FakeOpenAI) -> None:

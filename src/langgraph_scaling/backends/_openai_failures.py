@@ -108,7 +108,7 @@ def mentions_n(exc: Any) -> bool:
 _NAMED = (  # "unknown field `top_k`", "Unrecognized request argument supplied: top_k"
     r"(?:unrecognized|unknown|unsupported|unexpected)\b[^.\n]{0,40}?"
     r"\b(?:argument|parameter|field|option|key|propert(?:y|ies))s?\b"
-    r"[^.\n]{0,20}?[\s:'\"`(]%s(?![\w.])"
+    r"[^.\n]{0,20}?[\s:'\"`(]%s(?!\w|\.\w)"
 )
 _EXTRA = ("extra inputs are not permitted", "extra fields not permitted", "extra_forbidden")
 
@@ -139,6 +139,8 @@ def refused_option(exc: Any, options: Iterable[str]) -> str | None:
             return key
         if extra and re.search(rf"['\"]{name}['\"]\s*[)\]]", text):  # the location's last part
             return key
+        if extra and re.search(rf"(?m)^(?:\w+\.)*{name}\s*\n\s+extra", text, re.IGNORECASE):
+            return key  # str(ValidationError): the location's line, then the message
     return None
 
 

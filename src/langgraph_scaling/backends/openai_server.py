@@ -347,6 +347,7 @@ class OpenAIServerBackend:
         server refuses by name (HTTP 400, e.g. ``structured_outputs`` on a server that is
         not vLLM) is left out of this and later requests, with a warning."""
         notes: list[str] = []
+        dropped: set[str] = set()  # refused in this call; another request may add more
         while True:
             kwargs = request_body(
                 request,
@@ -363,11 +364,13 @@ class OpenAIServerBackend:
             except BackendError as exc:
                 key = refused_option(exc.__cause__, kwargs.get("extra_body", {}))
                 status = getattr(exc.__cause__, "status_code", None)
-                if key is None or key in self.refused_options or status not in (400, 422):
+                if key is None or key in dropped or status not in (400, 422):
                     raise
-            self.refused_options.add(key)
+            dropped.add(key)
             notes.append(f"the server refused {key!r}; sent again without it")
-            warnings.warn(_REFUSED.format(url=self.base_url, key=key), stacklevel=2)
+            if key not in self.refused_options:  # a request beside this one may have seen it
+                self.refused_options.add(key)
+                warnings.warn(_REFUSED.format(url=self.base_url, key=key), stacklevel=2)
 
     async def _send(
         self, kwargs: dict[str, Any], request: SampleRequest, *, n: int
