@@ -7,6 +7,7 @@ unsafe edits raise EditError naming the file and the reason.
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 from pathlib import Path
@@ -126,6 +127,28 @@ def test_a_path_like_word_in_a_block_does_not_retarget_the_next_block(repo: Path
     assert "self.items.pop()" in (edits.changes[0].after or "")
 
 
+def test_a_dotted_name_in_prose_between_blocks_is_not_the_next_file(repo: Path) -> None:
+    answer = (
+        _sr("stats.py", OLD, NEW)
+        + "Then `pop` must also use `self.items` the other way:\n"
+        + "<<<<<<< SEARCH\n        return self.items[0]\n=======\n"
+        + "        return self.items.pop()\n>>>>>>> REPLACE\n"
+    )
+    edits = parse_edits(answer, repo)
+    assert edits.paths == ("stats.py",)
+    assert "self.items.pop()" in (edits.changes[0].after or "")
+    named = "Now `pkg/util.py`:\n" + _sr("", "    return x + x\n", "    return 2 * x\n")
+    assert parse_edits(_sr("stats.py", OLD, NEW) + named, repo).paths == (
+        "stats.py",
+        "pkg/util.py",
+    )
+
+
+def test_a_dotfile_is_a_path(repo: Path) -> None:
+    edits = parse_edits(_sr(".env", "", "DEBUG=1\n"), repo)
+    assert edits.paths == (".env",) and edits.changes[0].before is None
+
+
 def test_empty_search_creates_a_file(repo: Path) -> None:
     edits = parse_edits(_sr("tests/test_new.py", "", "def test_x():\n    assert True\n"), repo)
     assert edits.changes[0].before is None
@@ -189,6 +212,12 @@ def test_a_path_the_file_system_refuses_is_an_edit_error(repo: Path) -> None:
         safe_path(repo, "pkg/" + "a" * 300 + ".py")
 
 
+@pytest.mark.parametrize("name", ["a\ud800.py", "a\nb.py", "a\x1b.py"])
+def test_a_path_with_a_character_no_name_can_have_is_an_edit_error(repo: Path, name: str) -> None:
+    with pytest.raises(EditError, match="no file name can have"):
+        safe_path(repo, name)
+
+
 def test_safe_path_normalises() -> None:
     assert safe_path(Path("."), "./src//langgraph_scaling/errors.py") == (
         "src/langgraph_scaling/errors.py"
@@ -205,6 +234,20 @@ def test_whole_function_after_path(repo: Path) -> None:
     after = edits.changes[0].after or ""
     assert after == FIXED_MEAN.replace("import math\n", "import math\nimport statistics\n")
     _applies(repo, edits)
+
+
+def test_a_new_method_and_a_new_function_after_the_class_both_land_where_written(
+    repo: Path,
+) -> None:
+    answer = (
+        "stats.py\n```python\nclass Stack:\n    def pop(self):\n        return self.items.pop()"
+        "\n\n    def peek(self):\n        return self.items[-1]\n\n\ndef helper():\n"
+        "    return 5\n```\n"
+    )
+    tree = ast.parse(parse_edits(answer, repo).changes[0].after or "")
+    shape = {n.name: [m.name for m in n.body if isinstance(m, ast.FunctionDef)] for n in
+             tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}  # fmt: skip
+    assert shape["Stack"] == ["__init__", "push", "pop", "peek"] and shape["helper"] == []
 
 
 def test_whole_function_found_without_path_and_methods(repo: Path) -> None:

@@ -242,6 +242,36 @@ async def test_protected_tests_restored_before_running(repo: Path) -> None:
     assert not wrong.passed and wrong.details["restored"] == ["test_stats.py"]
 
 
+def _new_file(path: str, text: str) -> str:
+    return f"{path}\n<<<<<<< SEARCH\n=======\n{text}>>>>>>> REPLACE\n"
+
+
+@pytest.mark.parametrize("config", [".pytest.ini", "pytest.toml", ".pytest.toml", "pytest.ini"])
+async def test_a_pytest_config_that_would_skip_the_tests_is_protected(
+    repo: Path, config: str
+) -> None:
+    # pytest reads any of these before pyproject.toml: `--collect-only` passes every suite
+    text = (
+        '[pytest]\naddopts = ["--collect-only"]\n'
+        if config.endswith("toml")
+        else ("[pytest]\naddopts = --collect-only\n")
+    )
+    skip_all = _new_file(config, text)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    open_ = PatchVerifier(repo, command, protected=(), timeout=60)
+    assert (await open_.check_patch(skip_all)).passed  # what the protection is for
+    verdict = await PatchVerifier(repo, command, timeout=60).check_patch(skip_all)
+    assert not verdict.passed and verdict.details["protected"] == [config]
+
+
+async def test_the_script_the_test_command_runs_is_protected(repo: Path) -> None:
+    (repo / "runtests.py").write_text("import unittest\n\nunittest.main(module=None)\n")
+    verifier = PatchVerifier(repo, ["python", "runtests.py"], protected=(), timeout=30)
+    swap = "runtests.py\n<<<<<<< SEARCH\nunittest.main(module=None)\n=======\nprint()\n"
+    verdict = await verifier.check_patch(swap + ">>>>>>> REPLACE\n")
+    assert not verdict.passed and verdict.details["protected"] == ["runtests.py"]
+
+
 async def test_custom_globs_and_no_protection(repo: Path) -> None:
     open_ = PatchVerifier(repo, ["python", "-m", "unittest", "-q"], protected=(), timeout=30)
     assert (await open_.check_patch(CHEAT)).passed  # unprotected, editing the test "works"

@@ -169,10 +169,12 @@ def replace_definitions(path: str, content: str, source: str) -> str | None:
 
 def _apply(path: str, lines: list[str], splices: list[_Splice]) -> str:
     """The splices made from the end up; two that overlap (a class and, at top level, one
-    of its own methods) would eat each other's lines: an ``EditError``."""
+    of its own methods) would eat each other's lines: an ``EditError``. Insertions at the
+    same line keep their order (a class's new method before a new function after it)."""
     seen: set[tuple[int, int]] = set()
     floor = len(lines)
-    for s in sorted(splices, key=lambda s: (s.start, s.end), reverse=True):
+    order = sorted(enumerate(splices), key=lambda p: (p[1].start, p[1].end, p[0]), reverse=True)
+    for s in (splice for _, splice in order):
         if s.end > s.start and (s.start, s.end) in seen:
             continue
         if s.end > floor:

@@ -32,7 +32,15 @@ from langgraph_scaling.errors import EditError
 __all__ = ["fence_path", "find_path", "parse_edits"]
 
 # Absolute and home paths are read too, so that they are refused by name, not overlooked.
-_PATH = re.compile(r"(?:~?/)?(?:(?:[\w.-]+/)*[\w-][\w.-]*\.\w+|[\w.-]+(?:/[\w.-]+)+)")
+_PATH = re.compile(
+    r"(?:~?/)?(?:(?:[\w.-]+/)*(?:\.?[\w-][\w.-]*\.\w+|\.[\w-]+)|[\w.-]+(?:/[\w.-]+)+)"
+)
+# A name in backticks within prose is a path only with a folder or a file's extension:
+# `self.total` or `math.pi` in a sentence between two blocks is code, not the next file.
+_FILE_EXTENSIONS = frozenset(
+    "py pyi pyx txt md rst toml ini cfg json yaml yml csv sh bash js ts jsx tsx html css "
+    "c h cc cpp hpp go rs java kt rb php sql xml lock in".split()
+)
 _LABEL = re.compile(r"^(?:file(?:name)?|path)\s*:\s*", re.IGNORECASE)
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(.*)$")
 _PY_TAGS = {"python", "py", "python3", ""}
@@ -50,8 +58,16 @@ def find_path(line: str) -> str | None:
     if _PATH.fullmatch(text):
         return text
     quoted = re.findall(r"`([^`\s]+)`", line)
-    named = [q for q in quoted if _PATH.fullmatch(q)]
+    named = [q for q in quoted if _PATH.fullmatch(q) and _file_like(q)]
     return named[-1] if named and len(line) <= 120 else None
+
+
+def _file_like(name: str) -> bool:
+    """Whether a backticked name has a folder, a leading dot or a file's extension."""
+    base = name.rsplit("/", 1)[-1]
+    return (
+        "/" in name or base.startswith(".") or (base.rsplit(".", 1)[-1].lower() in _FILE_EXTENSIONS)
+    )
 
 
 def fence_path(info: str) -> str | None:

@@ -31,6 +31,8 @@ def safe_path(repo: Path, name: str) -> str:
     raw = name.strip()
     if not raw or "\0" in raw or "\\" in raw:
         raise EditError(name or None, "the path is empty or holds a backslash or NUL")
+    if not raw.isprintable() or any("\ud800" <= c <= "\udfff" for c in raw):
+        raise EditError(ascii(name), "the path holds a character no file name can have")
     pure = PurePosixPath(raw)
     if pure.is_absolute() or raw.startswith("~"):
         hint = raw.lstrip("/~").lstrip("/") or "path/to/file.py"

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import anyio
 
-from langgraph_scaling.edits import EditError, EditSet, matches_any, parse_edits
+from langgraph_scaling.edits import EditError, EditSet, matches_any, parse_edits, safe_path
 from langgraph_scaling.errors import ConfigError, VerifierError
 from langgraph_scaling.report import Candidate, Verdict
 from langgraph_scaling.sandbox import Sandbox, SandboxLimits
@@ -51,19 +51,41 @@ DEFAULT_PROTECTED = (
     "tests.py",
     "conftest.py",
     "pytest.ini",
+    ".pytest.ini",
+    "pytest.toml",
+    ".pytest.toml",
     "tox.ini",
     "setup.cfg",
     "pyproject.toml",
+    "pytest.py",
+    "pytest/**",
 )
 """What a patch may not change: test folders at any depth, pytest's and Django's test file
-names, conftest.py, and the files that configure how the tests run (pytest.ini, tox.ini,
-setup.cfg, pyproject.toml: an ``addopts = --collect-only`` would pass every suite)."""
+names, conftest.py, the files that configure how the tests run (every file pytest reads its
+options from: an ``addopts = --collect-only`` would pass every suite), and a ``pytest``
+module at the root that ``python -m pytest`` would import instead. :class:`PatchVerifier`
+adds the files its test command names (``python runtests.py``, ``./run.sh``)."""
 
 # A repository's tests usually run under pytest: the default sandbox shows it (and only it).
 _PYTEST = ("pytest",) if importlib.util.find_spec("pytest") else ()
 
 
 _REPO_FILE_MB = 256
+
+
+def _command_files(repo: Path, command: Sequence[str]) -> tuple[str, ...]:
+    """The repository's files that ``command`` names (its script, a runner it passes)."""
+    names = []
+    for arg in command:
+        if arg.startswith("-") or "\0" in arg:
+            continue
+        try:
+            rel = safe_path(repo, arg)
+        except EditError:
+            continue  # absolute, outside or not a usable name: not the repository's
+        if (repo / rel).is_file():
+            names.append(rel)
+    return tuple(names)
 
 
 def repo_limits(base: SandboxLimits) -> SandboxLimits:
@@ -135,7 +157,7 @@ class PatchVerifier:
             raise ConfigError("PatchVerifier.protect", protect, "must be 'reject' or 'restore'")
         self._name = name
         self.files = tuple(files)
-        self.protected = tuple(protected)
+        self.protected = tuple(protected) + _command_files(Path(repo), test_command)
         self.protect = protect
         self._baseline: dict[str, bool] | None = None
         self._baseline_lock = anyio.Lock()
