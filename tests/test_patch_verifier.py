@@ -15,6 +15,7 @@ import pytest
 
 from langgraph_scaling.errors import ConfigError, VerifierError
 from langgraph_scaling.report import Candidate
+from langgraph_scaling.sandbox import Sandbox
 from langgraph_scaling.verifiers.patch import PatchVerifier
 from langgraph_scaling.verifiers.protocol import VerifyContext
 
@@ -203,6 +204,17 @@ async def test_a_test_command_the_sandbox_cannot_run_is_an_error_not_a_failed_pa
     verifier = PatchVerifier(repo, command, timeout=30)
     with pytest.raises(VerifierError, match=rf"program '{re.escape(command[0])}' is not available"):
         await verifier.check_patch(GOOD)
+
+
+async def test_a_test_module_the_sandbox_lacks_is_an_error_not_a_failed_patch(
+    repo: Path,
+) -> None:
+    verifier = PatchVerifier(repo, ["python", "-m", "pytest"], timeout=30, sandbox=Sandbox())
+    with pytest.raises(VerifierError, match="module 'pytest' is not available"):
+        await verifier.check_patch(GOOD)
+    (repo / "runner.py").write_text("import sys\nsys.exit(1)\n")  # the repository's own
+    verdict = await PatchVerifier(repo, ["python", "-m", "runner"], timeout=30).check_patch(GOOD)
+    assert not verdict.passed
 
 
 CHEAT = """test_stats.py

@@ -339,6 +339,22 @@ async def test_a_test_command_missing_from_the_sandbox_is_an_error_not_a_failing
     assert gone.exit_code == 127 and not gone.passed
 
 
+async def test_a_test_module_the_sandbox_lacks_is_an_error_not_a_failing_suite(
+    repo: Path,
+) -> None:
+    bare = Sandbox()  # shows the standard library only, not pytest
+    with pytest.raises(SandboxError, match="No module named pytest"):
+        await run_suite(repo, ["python", "-m", "pytest", "-q"], limit_s=30, sandbox=bare)
+    # tests that print the same words (candidate code) are a failing run
+    forged = "import sys; print('No module named pytest', file=sys.stderr); sys.exit(1)"
+    (repo / "fake_runner.py").write_text(forged + "\n")
+    run = await run_suite(repo, ["python", "-m", "fake_runner"], limit_s=30, sandbox=bare)
+    assert run.exit_code == 1 and not run.passed
+    (repo / "fake_runner.py").write_text("import pytest\n")  # the repository's own module
+    run = await run_suite(repo, ["python", "-m", "fake_runner"], limit_s=30, sandbox=bare)
+    assert run.exit_code == 1 and "No module named 'pytest'" in run.output
+
+
 def _cli(monkeypatch: pytest.MonkeyPatch, model: ScriptedChatModel, repo: Path, *extra: str) -> int:
     import langgraph_scaling.cli as cli
 

@@ -7,7 +7,8 @@ only then reads the verifier's nonce from fd 3 and writes its record to fd 4. Th
 referee is non-dumpable, so the tests' processes cannot read its memory or descriptors.
 
 What the sandbox lacks is checked before the patch, so that no candidate can cause it: a
-test command's program that is not there, or neither git nor patch for a patch. The record
+test command's program that is not there (or the module of a ``python -m`` command), or
+neither git nor patch for a patch. The record
 then carries ``error`` (the verifier raises; no candidate is judged on it). A program that
 goes missing only with the patch applied is the candidate's doing, a failed test.
 
@@ -26,6 +27,7 @@ import subprocess
 from typing import Any
 
 _PR_SET_DUMPABLE = 4
+_FIND_MODULE = "import importlib.util as u,sys;sys.exit(0 if u.find_spec(sys.argv[1]) else 3)"
 _TAIL = 1500
 
 
@@ -69,6 +71,11 @@ def _missing(repo: str, spec: dict[str, Any]) -> str:
         program = argv[0] if os.sep in argv[0] else shutil.which(argv[0])
         if program is None or not os.access(os.path.join(repo, program), os.X_OK):
             return f"the test command's program {argv[0]!r} is not available in the sandbox"
+        if len(argv) > 2 and argv[1] == "-m":  # python -m pytest: the module must be there
+            top = argv[2].split(".")[0]
+            find = [program, "-c", _FIND_MODULE, top]
+            if subprocess.run(find, cwd=repo, capture_output=True, check=False).returncode == 3:
+                return f"the test command's module {top!r} is not available in the sandbox"
     return ""
 
 

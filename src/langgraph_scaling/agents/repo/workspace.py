@@ -55,6 +55,7 @@ _SECTION = re.compile(r"^={3,} (.+?) ={3,}$")
 # cannot start exits 127 with _CANNOT_START on stderr (not a traceback that reads as exit 1).
 _CANNOT_START = "langgraph-scaling: the test command cannot start:"
 _WHICH = "import shutil,sys;sys.exit(0 if shutil.which(sys.argv[1]) else 3)"
+_FIND_MODULE = "import importlib.util as u,sys;sys.exit(0 if u.find_spec(sys.argv[1]) else 3)"
 _IN_REPO = (
     "import os,subprocess,sys;os.chdir('repo')\n"
     "try:\n sys.exit(subprocess.call(sys.argv[1:]))\n"
@@ -153,7 +154,8 @@ async def run_suite(
     Raises:
         SandboxError: the sandbox could not run at all, or the command's program (one from
             the sandbox's ``PATH`` or an absolute path, which no edit can remove) cannot
-            start in it (never a test failure).
+            start in it, or it lacks the module of ``python -m MODULE`` (never a test
+            failure).
     """
     box = sandbox or shared_sandbox(("pytest",))
     limits = repo_limits(box.limits).model_copy(
@@ -163,7 +165,7 @@ async def run_suite(
         [box.python, "-c", _IN_REPO, *command], files={"repo": root}, limits=limits
     )
     output = (result.stdout + ("\n" + result.stderr if result.stderr.strip() else "")).strip()
-    if result.exit_code == 127 and _CANNOT_START in result.stderr and await _missing(box, command):
+    if result.exit_code != 0 and await _cannot_start(box, command, root, result.stderr):
         raise SandboxError(
             f"The sandbox cannot run the test command {list(command)}: "
             f"{result.stderr.strip()[-400:]}",
@@ -173,6 +175,21 @@ async def run_suite(
     if result.limit_hit:
         output += f"\n[stopped: {result.limit_hit} limit hit after {limit_s:g} s]"
     return SuiteRun(result.exit_code, output, failing_tests(output), result.limit_hit)
+
+
+async def _cannot_start(box: Sandbox, command: Sequence[str], root: Path, stderr: str) -> bool:
+    """Whether a failed run failed because the sandbox lacks the command's program, or the
+    module of ``python -m MODULE`` (``No module named``), each confirmed by a probe."""
+    if _CANNOT_START in stderr:
+        return await _missing(box, command)
+    if len(command) < 3 or command[1] != "-m":
+        return False
+    top = command[2].split(".")[0]
+    if not re.search(rf"No module named '?{re.escape(top)}\b", stderr):
+        return False
+    find = [box.python, "-c", _IN_REPO, command[0], "-c", _FIND_MODULE, top]
+    probe = await box.run(find, files={"repo": root}, limits=box.limits)
+    return probe.exit_code == 3
 
 
 async def _missing(box: Sandbox, command: Sequence[str]) -> bool:
